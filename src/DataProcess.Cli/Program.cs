@@ -1,0 +1,6 @@
+namespace DataProcess.Cli;
+
+internal static class Program
+{
+    public static int Main() => 2;
+}

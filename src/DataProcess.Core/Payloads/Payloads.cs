@@ -1,0 +1,141 @@
+using System.Text.Json.Serialization;
+using DataProcess.Core.Ports;
+
+namespace DataProcess.Core.Payloads;
+
+/// <summary>Where a stage writes its output: a bucket and a key prefix under which run folders are made.</summary>
+public sealed record StagingLocation(string Bucket, string Prefix)
+{
+    public ObjectRef For(Guid runId, string stage) => new(Bucket, $"{Prefix.TrimEnd('/')}/{runId:D}/{stage}.ndjson");
+}
+
+/// <summary>
+/// Input of the Enrichment and Anonymization functions (and the start of Consolidation's): object
+/// references and identifiers only, never record data. In AWS the state machine builds it from the
+/// EventBridge "Object Created" event.
+/// </summary>
+public sealed record StageRequest
+{
+    public required Guid RunId { get; init; }
+
+    /// <summary>When the run started; the reference time of <c>age</c>, so a retry computes the same values.</summary>
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required ObjectRef Source { get; init; }
+
+    /// <summary>The etag of the source version being processed (S3's, or a content hash locally).</summary>
+    public required string SourceETag { get; init; }
+
+    public required ObjectRef Profile { get; init; }
+
+    public required StagingLocation Staging { get; init; }
+}
+
+/// <summary>Output of the Enrichment and Anonymization functions.</summary>
+public sealed record StageResult
+{
+    public required Guid RunId { get; init; }
+
+    /// <summary><c>enrichment</c> or <c>anonymization</c>.</summary>
+    public required string Stage { get; init; }
+
+    public required ObjectRef Output { get; init; }
+
+    public required long Records { get; init; }
+
+    public required long Rejected { get; init; }
+
+    public required long BytesRead { get; init; }
+
+    public required double Seconds { get; init; }
+}
+
+/// <summary>Input of the Consolidation function: the stage request plus both stage results.</summary>
+public sealed record ConsolidationRequest
+{
+    public required Guid RunId { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required ObjectRef Source { get; init; }
+
+    public required string SourceETag { get; init; }
+
+    public required ObjectRef Profile { get; init; }
+
+    public required StagingLocation Staging { get; init; }
+
+    /// <summary>The Parallel state's output: one result per branch, in any order.</summary>
+    public required IReadOnlyList<StageResult> Stages { get; init; }
+}
+
+/// <summary>Output of the Consolidation function and the end of a run.</summary>
+public sealed record RunSummary
+{
+    public required Guid RunId { get; init; }
+
+    public required string Dataset { get; init; }
+
+    /// <summary><c>succeeded</c> or <c>skipped</c>; a failed run ends in an error instead.</summary>
+    public required string Status { get; init; }
+
+    public required long Records { get; init; }
+
+    public required long Rejected { get; init; }
+
+    public required long Duplicates { get; init; }
+
+    public required double Seconds { get; init; }
+}
+
+/// <summary>
+/// Input of the failure path: the run's request and the error the state machine caught
+/// (<c>{"Error": ..., "Cause": ...}</c>). It records the run as failed and quarantines the source.
+/// </summary>
+public sealed record RunFailure
+{
+    public required Guid RunId { get; init; }
+
+    public required DateTimeOffset StartedAt { get; init; }
+
+    public required ObjectRef Source { get; init; }
+
+    public required string SourceETag { get; init; }
+
+    public required ObjectRef Profile { get; init; }
+
+    public required CaughtError Error { get; init; }
+}
+
+/// <summary>The shape Step Functions gives a caught error.</summary>
+public sealed record CaughtError
+{
+    [JsonPropertyName("Error")]
+    public required string Error { get; init; }
+
+    [JsonPropertyName("Cause")]
+    public string? Cause { get; init; }
+}
+
+/// <summary>Output of the failure path.</summary>
+public sealed record FailureRecorded
+{
+    public required Guid RunId { get; init; }
+
+    public required string Status { get; init; }
+
+    public ObjectRef? QuarantinedAs { get; init; }
+}
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    RespectRequiredConstructorParameters = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(StageRequest))]
+[JsonSerializable(typeof(StageResult))]
+[JsonSerializable(typeof(ConsolidationRequest))]
+[JsonSerializable(typeof(RunSummary))]
+[JsonSerializable(typeof(RunFailure))]
+[JsonSerializable(typeof(FailureRecorded))]
+public sealed partial class PayloadJsonContext : JsonSerializerContext;

@@ -1,0 +1,34 @@
+namespace DataProcess.Core.Ports;
+
+/// <summary>Identifies one run of the pipeline over one version of one source object.</summary>
+public sealed record RunDescriptor(Guid RunId, string Dataset, string Source, string SourceETag, DateTimeOffset StartedAt);
+
+/// <summary>Counts of a committed load.</summary>
+public sealed record LoadResult(long Records, long Rejected, long Duplicates);
+
+/// <summary>
+/// The sink port: PostgreSQL in every deployment. A load is one transaction: its rows, its rejects
+/// and its ledger row become visible together at <see cref="IRunLoad.CompleteAsync"/>, or not at all.
+/// </summary>
+public interface IRecordSink
+{
+    /// <summary>
+    /// Starts the load of <paramref name="run"/>. Returns <c>null</c> when the same source and etag
+    /// already loaded successfully for the dataset; the sink then records the run as skipped.
+    /// </summary>
+    Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default);
+
+    /// <summary>Records the run as failed with <paramref name="error"/>, which must hold no record data.</summary>
+    Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default);
+}
+
+/// <summary>An open load. Disposing it without completing rolls everything back.</summary>
+public interface IRunLoad : IAsyncDisposable
+{
+    ValueTask AddRecordAsync(long recordIndex, string recordId, ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default);
+
+    ValueTask AddRejectAsync(long recordIndex, string? recordId, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>Upserts the staged records (the last duplicate of an id wins), writes the ledger row and commits.</summary>
+    Task<LoadResult> CompleteAsync(CancellationToken cancellationToken = default);
+}

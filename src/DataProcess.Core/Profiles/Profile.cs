@@ -1,0 +1,49 @@
+using System.Text.RegularExpressions;
+
+namespace DataProcess.Core.Profiles;
+
+/// <summary>
+/// What to read, what is personal data and what to add. Built only by <see cref="ProfileLoader"/>,
+/// so every instance has passed validation.
+/// </summary>
+public sealed partial class Profile
+{
+    internal Profile(
+        string dataset,
+        RecordsLocation records,
+        FieldPath id,
+        IReadOnlyList<FieldPath> require,
+        IReadOnlyList<AnonymizationRule> anonymize,
+        IReadOnlyList<EnrichmentRule> enrich)
+    {
+        Dataset = dataset;
+        Records = records;
+        Id = id;
+        Require = require;
+        Anonymize = anonymize;
+        Enrich = enrich;
+    }
+
+    /// <summary>Longest accepted record id, in characters.</summary>
+    public const int MaxIdLength = 256;
+
+    public string Dataset { get; }
+
+    public RecordsLocation Records { get; }
+
+    public FieldPath Id { get; }
+
+    public IReadOnlyList<FieldPath> Require { get; }
+
+    public IReadOnlyList<AnonymizationRule> Anonymize { get; }
+
+    public IReadOnlyList<EnrichmentRule> Enrich { get; }
+
+    /// <summary>Dataset names are plain identifiers: they end up in the database, logs and object keys.</summary>
+    [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]
+    internal static partial Regex DatasetName();
+
+    /// <summary>Enrichment fields are top-level names a downstream SQL user can type.</summary>
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]{0,62}$", RegexOptions.CultureInvariant)]
+    internal static partial Regex EnrichmentName();
+}

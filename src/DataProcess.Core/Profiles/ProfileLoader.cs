@@ -1,0 +1,329 @@
+using System.Text.Json;
+
+namespace DataProcess.Core.Profiles;
+
+/// <summary>Reads and validates a profile. Every mistake is refused with a message naming the field.</summary>
+public static class ProfileLoader
+{
+    private static readonly Dictionary<string, AnonymizationMethod> Methods = new(StringComparer.Ordinal)
+    {
+        ["hash"] = AnonymizationMethod.Hash,
+        ["mask"] = AnonymizationMethod.Mask,
+        ["redact"] = AnonymizationMethod.Redact,
+        ["year"] = AnonymizationMethod.Year,
+        ["ip-prefix"] = AnonymizationMethod.IpPrefix,
+    };
+
+    private static readonly Dictionary<string, EnrichmentFunction> Functions = new(StringComparer.Ordinal)
+    {
+        ["email-domain"] = EnrichmentFunction.EmailDomain,
+        ["age"] = EnrichmentFunction.Age,
+        ["year"] = EnrichmentFunction.Year,
+        ["country-name"] = EnrichmentFunction.CountryName,
+        ["utc"] = EnrichmentFunction.Utc,
+        ["lowercase"] = EnrichmentFunction.Lowercase,
+    };
+
+    private static readonly string[] TopLevelFields = ["dataset", "records", "id", "require", "anonymize", "enrich"];
+
+    public static Profile LoadFile(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        byte[] bytes;
+        try
+        {
+            bytes = File.ReadAllBytes(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new ProfileException($"profile {path}: cannot be read: {e.Message}");
+        }
+
+        return Parse(bytes, System.IO.Path.GetFileName(path));
+    }
+
+    public static async Task<Profile> LoadAsync(Stream stream, string name, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        using var buffer = new MemoryStream();
+        await stream.CopyToAsync(buffer, cancellationToken);
+        return Parse(buffer.ToArray(), name);
+    }
+
+    public static Profile Parse(ReadOnlySpan<byte> utf8Json, string name)
+    {
+        JsonDocument document;
+        try
+        {
+            var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = false });
+            document = JsonDocument.ParseValue(ref reader);
+        }
+        catch (JsonException e)
+        {
+            throw new ProfileException($"profile {name}: not valid JSON at line {(e.LineNumber ?? 0) + 1}, byte {(e.BytePositionInLine ?? 0) + 1}");
+        }
+
+        using (document)
+        {
+            return Build(document.RootElement, name);
+        }
+    }
+
+    private static Profile Build(JsonElement root, string name)
+    {
+        ProfileException Refuse(string field, string problem) => new($"profile {name}: {field}: {problem}");
+
+        if (root.ValueKind != JsonValueKind.Object)
+        {
+            throw new ProfileException($"profile {name}: must be a JSON object");
+        }
+
+        var fields = Properties(root, "(top level)", Refuse);
+        foreach (var key in fields.Keys)
+        {
+            if (Array.IndexOf(TopLevelFields, key) < 0)
+            {
+                throw Refuse(key, $"unknown field (expected one of: {string.Join(", ", TopLevelFields)})");
+            }
+        }
+
+        // dataset
+        if (!fields.TryGetValue("dataset", out var datasetElement))
+        {
+            throw Refuse("dataset", "is required");
+        }
+
+        var dataset = datasetElement.ValueKind == JsonValueKind.String ? datasetElement.GetString()! : throw Refuse("dataset", "must be a string");
+        if (!Profile.DatasetName().IsMatch(dataset))
+        {
+            throw Refuse("dataset", "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter");
+        }
+
+        // records
+        var records = RecordsLocation.Detect;
+        if (fields.TryGetValue("records", out var recordsElement) && recordsElement.ValueKind != JsonValueKind.Null)
+        {
+            if (recordsElement.ValueKind != JsonValueKind.String)
+            {
+                throw Refuse("records", "must be a string such as \"$\" or \"$.result\"");
+            }
+
+            records = ParseRecords(recordsElement.GetString()!) ?? throw Refuse("records", $"'{recordsElement.GetString()}' is not \"$\" or a dotted path to an array such as \"$.result\" or \"$.data.items\"");
+        }
+
+        // id
+        if (!fields.TryGetValue("id", out var idElement))
+        {
+            throw Refuse("id", "is required");
+        }
+
+        var id = ReadPath(idElement, "id", Refuse);
+        if (id.HasWildcard)
+        {
+            throw Refuse("id", $"'{id}' has [*]; a record has exactly one id");
+        }
+
+        // require
+        var require = new List<FieldPath>();
+        if (fields.TryGetValue("require", out var requireElement))
+        {
+            if (requireElement.ValueKind != JsonValueKind.Array)
+            {
+                throw Refuse("require", "must be an array of field paths");
+            }
+
+            var index = 0;
+            foreach (var item in requireElement.EnumerateArray())
+            {
+                var field = $"require[{index++}]";
+                var path = ReadPath(item, field, Refuse);
+                if (path.HasWildcard)
+                {
+                    throw Refuse(field, $"'{path}' has [*]; require names single fields");
+                }
+
+                if (require.Contains(path))
+                {
+                    throw Refuse(field, $"'{path}' is listed twice");
+                }
+
+                require.Add(path);
+            }
+        }
+
+        // anonymize
+        var anonymize = new List<AnonymizationRule>();
+        if (fields.TryGetValue("anonymize", out var anonymizeElement))
+        {
+            if (anonymizeElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Refuse("anonymize", "must be an object of \"path\": \"method\"");
+            }
+
+            foreach (var (key, value) in Properties(anonymizeElement, "anonymize", Refuse))
+            {
+                var field = $"anonymize.{key}";
+                if (!FieldPath.TryParse(key, out var path, out var error))
+                {
+                    throw Refuse(field, $"bad path: {error}");
+                }
+
+                if (value.ValueKind != JsonValueKind.String || !Methods.TryGetValue(value.GetString()!, out var method))
+                {
+                    throw Refuse(field, $"unknown method {Describe(value)} (expected one of: {string.Join(", ", Methods.Keys)})");
+                }
+
+                if (id.IsWithinOrEqual(path))
+                {
+                    throw Refuse(field, $"would anonymize the record id '{id}'; the id must stay stable for the upsert, so choose an id that is not personal data");
+                }
+
+                foreach (var other in anonymize)
+                {
+                    if (path.IsWithinOrEqual(other.Path) || other.Path.IsWithinOrEqual(path))
+                    {
+                        throw Refuse(field, $"overlaps anonymize.{other.Path}; each value must have exactly one method");
+                    }
+                }
+
+                anonymize.Add(new AnonymizationRule(path, method));
+            }
+        }
+
+        // enrich
+        var enrich = new List<EnrichmentRule>();
+        if (fields.TryGetValue("enrich", out var enrichElement))
+        {
+            if (enrichElement.ValueKind != JsonValueKind.Object)
+            {
+                throw Refuse("enrich", "must be an object of \"name\": { \"fn\": ..., \"from\": ... }");
+            }
+
+            foreach (var (key, value) in Properties(enrichElement, "enrich", Refuse))
+            {
+                var field = $"enrich.{key}";
+                if (!Profile.EnrichmentName().IsMatch(key))
+                {
+                    throw Refuse(field, "the name must be 1-63 characters of letters, digits and '_', not starting with a digit");
+                }
+
+                if (value.ValueKind != JsonValueKind.Object)
+                {
+                    throw Refuse(field, "must be an object { \"fn\": ..., \"from\": ... }");
+                }
+
+                var spec = Properties(value, field, Refuse);
+                foreach (var specKey in spec.Keys)
+                {
+                    if (specKey is not ("fn" or "from"))
+                    {
+                        throw Refuse($"{field}.{specKey}", "unknown field (expected fn and from)");
+                    }
+                }
+
+                if (!spec.TryGetValue("fn", out var fnElement))
+                {
+                    throw Refuse($"{field}.fn", "is required");
+                }
+
+                if (fnElement.ValueKind != JsonValueKind.String || !Functions.TryGetValue(fnElement.GetString()!, out var function))
+                {
+                    throw Refuse($"{field}.fn", $"unknown function {Describe(fnElement)} (expected one of: {string.Join(", ", Functions.Keys)})");
+                }
+
+                if (!spec.TryGetValue("from", out var fromElement))
+                {
+                    throw Refuse($"{field}.from", "is required");
+                }
+
+                var from = ReadPath(fromElement, $"{field}.from", Refuse);
+                if (from.HasWildcard)
+                {
+                    throw Refuse($"{field}.from", $"'{from}' has [*]; an enrichment reads one value");
+                }
+
+                if (key == id.Head)
+                {
+                    throw Refuse(field, $"collides with the id field '{id.Head}'");
+                }
+
+                foreach (var rule in anonymize)
+                {
+                    if (key == rule.Path.Head)
+                    {
+                        throw Refuse(field, $"collides with the anonymized field '{rule.Path.Head}'; it would overwrite the anonymized value");
+                    }
+
+                    if (function is EnrichmentFunction.Lowercase or EnrichmentFunction.Utc && from.IsWithinOrEqual(rule.Path))
+                    {
+                        throw Refuse(field, $"{fnElement.GetString()} would copy '{from}' unanonymized, but it is personal data (anonymize.{rule.Path})");
+                    }
+                }
+
+                foreach (var required in require)
+                {
+                    if (key == required.Head)
+                    {
+                        throw Refuse(field, $"collides with the required field '{required.Head}'");
+                    }
+                }
+
+                enrich.Add(new EnrichmentRule(key, function, from));
+            }
+        }
+
+        return new Profile(dataset, records, id, require, anonymize, enrich);
+    }
+
+    private static RecordsLocation? ParseRecords(string text)
+    {
+        if (text == "$")
+        {
+            return RecordsLocation.TopLevelArray;
+        }
+
+        if (!text.StartsWith("$.", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        var segments = text[2..].Split('.');
+        foreach (var segment in segments)
+        {
+            if (segment.Length == 0 || segment.AsSpan().IndexOfAny("[]*$ ") >= 0)
+            {
+                return null;
+            }
+        }
+
+        return RecordsLocation.AtPath(segments, text);
+    }
+
+    private static FieldPath ReadPath(JsonElement element, string field, Func<string, string, ProfileException> refuse)
+    {
+        if (element.ValueKind != JsonValueKind.String)
+        {
+            throw refuse(field, "must be a string field path such as \"email\" or \"address.city\"");
+        }
+
+        return FieldPath.TryParse(element.GetString(), out var path, out var error) ? path : throw refuse(field, $"bad path: {error}");
+    }
+
+    /// <summary>The properties of an object, refusing duplicate keys (which JSON parsers resolve differently).</summary>
+    private static Dictionary<string, JsonElement> Properties(JsonElement element, string field, Func<string, string, ProfileException> refuse)
+    {
+        var properties = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+        foreach (var property in element.EnumerateObject())
+        {
+            if (!properties.TryAdd(property.Name, property.Value))
+            {
+                throw refuse(field, $"'{property.Name}' is given twice");
+            }
+        }
+
+        return properties;
+    }
+
+    private static string Describe(JsonElement value) =>
+        value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : $"({value.ValueKind.ToString().ToLowerInvariant()})";
+}
