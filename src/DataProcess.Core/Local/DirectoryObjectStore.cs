@@ -1,0 +1,167 @@
+using System.Security.Cryptography;
+using DataProcess.Core.Ports;
+
+namespace DataProcess.Core.Local;
+
+/// <summary>
+/// The local object store: each bucket is a directory. Writes go to a temporary file that is renamed
+/// into place, so an object exists whole or not at all. The etag is the MD5 of the content, as S3's
+/// is for a single-part upload.
+/// </summary>
+public sealed class DirectoryObjectStore : IObjectStore
+{
+    private const int BufferSize = 1024 * 1024;
+
+    private readonly string _root;
+    private readonly Dictionary<string, string> _buckets = new(StringComparer.Ordinal);
+
+    /// <param name="root">Buckets not mapped explicitly are directories under this one.</param>
+    public DirectoryObjectStore(string root)
+    {
+        _root = Path.GetFullPath(root);
+    }
+
+    /// <summary>Serves <paramref name="bucket"/> from <paramref name="directory"/> (for example, where the input file lies).</summary>
+    public DirectoryObjectStore MapBucket(string bucket, string directory)
+    {
+        _buckets[bucket] = Path.GetFullPath(directory);
+        return this;
+    }
+
+    public async Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
+    {
+        var path = Locate(obj);
+        await using var stream = OpenExisting(obj, path);
+        var hash = await MD5.HashDataAsync(stream, cancellationToken);
+        return new ObjectInfo(obj, stream.Length, Convert.ToHexStringLower(hash));
+    }
+
+    public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) =>
+        Task.FromResult<Stream>(OpenExisting(obj, Locate(obj)));
+
+    public async Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(produce);
+        var path = Locate(obj);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var temporary = $"{path}.{Guid.NewGuid():N}.partial";
+        try
+        {
+            long size;
+            byte[] hash;
+            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            using (var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
+            {
+                await using var hashing = new HashingWriteStream(file, md5);
+                await produce(hashing, cancellationToken);
+                await hashing.FlushAsync(cancellationToken);
+                size = file.Length;
+                hash = md5.GetHashAndReset();
+            }
+
+            File.Move(temporary, path, overwrite: true);
+            return new ObjectInfo(obj, size, Convert.ToHexStringLower(hash));
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
+    }
+
+    public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default)
+    {
+        var source = Locate(from);
+        if (!File.Exists(source))
+        {
+            throw new ObjectNotFoundException(from);
+        }
+
+        var target = Locate(to);
+        Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+        File.Move(source, target, overwrite: true);
+        return Task.CompletedTask;
+    }
+
+    public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default)
+    {
+        File.Delete(Locate(obj));
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Maps a key to a path, refusing keys that would leave the bucket's directory.</summary>
+    private string Locate(ObjectRef obj)
+    {
+        ArgumentNullException.ThrowIfNull(obj);
+        if (obj.Bucket.Length == 0 || obj.Bucket.Contains('/', StringComparison.Ordinal) || obj.Bucket is "." or "..")
+        {
+            throw new ArgumentException($"'{obj.Bucket}' is not a bucket name", nameof(obj));
+        }
+
+        var directory = _buckets.TryGetValue(obj.Bucket, out var mapped) ? mapped : Path.Combine(_root, obj.Bucket);
+        var path = Path.GetFullPath(Path.Combine(directory, obj.Key));
+        if (obj.Key.Length == 0 || !path.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            throw new ArgumentException($"'{obj.Key}' is not a key inside bucket {obj.Bucket}", nameof(obj));
+        }
+
+        return path;
+    }
+
+    private static FileStream OpenExisting(ObjectRef obj, string path)
+    {
+        try
+        {
+            return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, BufferSize, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new ObjectNotFoundException(obj);
+        }
+    }
+
+    /// <summary>Hashes what passes through, so the etag costs no second read.</summary>
+    private sealed class HashingWriteStream(Stream inner, IncrementalHash hash) : Stream
+    {
+        public override bool CanRead => false;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => true;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+        public override void Write(ReadOnlySpan<byte> buffer)
+        {
+            hash.AppendData(buffer);
+            inner.Write(buffer);
+        }
+
+        public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            hash.AppendData(buffer.Span);
+            return inner.WriteAsync(buffer, cancellationToken);
+        }
+
+        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush() => inner.Flush();
+
+        public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+    }
+}

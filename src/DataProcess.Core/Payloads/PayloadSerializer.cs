@@ -1,0 +1,33 @@
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+
+namespace DataProcess.Core.Payloads;
+
+/// <summary>Reads and writes the functions' JSON payloads with the source-generated contracts.</summary>
+public static class PayloadSerializer
+{
+    public static async Task<T> ReadAsync<T>(Stream input, JsonTypeInfo<T> contract, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(contract);
+        try
+        {
+            return await JsonSerializer.DeserializeAsync(input, contract, cancellationToken)
+                ?? throw new PayloadException($"the {contract.Type.Name} payload is null");
+        }
+        catch (JsonException e)
+        {
+            throw new PayloadException($"the {contract.Type.Name} payload is invalid: {e.Message}");
+        }
+    }
+
+    public static Stream Write<T>(T value, JsonTypeInfo<T> contract)
+    {
+        var output = new MemoryStream();
+        JsonSerializer.Serialize(output, value, contract);
+        output.Position = 0;
+        return output;
+    }
+}
+
+/// <summary>A function was invoked with a payload it cannot use.</summary>
+public sealed class PayloadException(string message) : Exception(message);

@@ -1,0 +1,199 @@
+using System.Buffers;
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using DataProcess.Core.Profiles;
+using DataProcess.Core.Records;
+
+namespace DataProcess.Core.Staging;
+
+/// <summary>
+/// Writes a stage's output: NDJSON with one line per source record, in source order.
+/// <code>
+/// {"i":0,"id":"c1","r":{...}}        accepted (r: anonymized record, e: enrichment fields)
+/// {"i":1,"id":null,"x":"reason"}      rejected
+/// </code>
+/// Both stages write a line for every record, so Consolidation can read them in step.
+/// </summary>
+internal sealed class StagingWriter : IAsyncDisposable
+{
+    private const int FlushThreshold = 256 * 1024;
+
+    private static readonly JsonWriterOptions WriterOptions = new()
+    {
+        // Records go to jsonb, which stores text unescaped anyway; escaping every non-ASCII character only costs.
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private readonly Stream _output;
+    private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold * 2);
+    private readonly Utf8JsonWriter _writer;
+
+    public StagingWriter(Stream output)
+    {
+        _output = output;
+        _writer = new Utf8JsonWriter(_buffer, WriterOptions);
+    }
+
+    /// <summary>Starts an accepted line and positions the writer at the value of <paramref name="property"/>.</summary>
+    public Utf8JsonWriter BeginAccepted(long index, string id, ReadOnlySpan<byte> property)
+    {
+        _writer.WriteStartObject();
+        _writer.WriteNumber(StagedLine.IndexProperty, index);
+        _writer.WriteString(StagedLine.IdProperty, id);
+        _writer.WritePropertyName(property);
+        return _writer;
+    }
+
+    public void EndLine()
+    {
+        _writer.WriteEndObject();
+        _writer.Flush();
+        _writer.Reset();
+        _buffer.Write("\n"u8);
+    }
+
+    public void WriteRejected(long index, string? id, string reason)
+    {
+        _writer.WriteStartObject();
+        _writer.WriteNumber(StagedLine.IndexProperty, index);
+        if (id is null)
+        {
+            _writer.WriteNull(StagedLine.IdProperty);
+        }
+        else
+        {
+            _writer.WriteString(StagedLine.IdProperty, id);
+        }
+
+        _writer.WriteString(StagedLine.RejectProperty, reason);
+        EndLine();
+    }
+
+    public ValueTask FlushIfFullAsync(CancellationToken cancellationToken) =>
+        _buffer.WrittenCount >= FlushThreshold ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
+
+    public async ValueTask FlushAsync(CancellationToken cancellationToken)
+    {
+        if (_buffer.WrittenCount > 0)
+        {
+            await _output.WriteAsync(_buffer.WrittenMemory, cancellationToken);
+            _buffer.ResetWrittenCount();
+        }
+    }
+
+    public ValueTask DisposeAsync() => _writer.DisposeAsync();
+}
+
+/// <summary>Property names of a staged line.</summary>
+internal static class StagedLine
+{
+    public static ReadOnlySpan<byte> IndexProperty => "i"u8;
+
+    public static ReadOnlySpan<byte> IdProperty => "id"u8;
+
+    public static ReadOnlySpan<byte> RecordProperty => "r"u8;
+
+    public static ReadOnlySpan<byte> EnrichmentProperty => "e"u8;
+
+    public static ReadOnlySpan<byte> RejectProperty => "x"u8;
+}
+
+/// <summary>Reads a stage's output back, one line at a time.</summary>
+internal sealed class StagingReader : IAsyncDisposable
+{
+    private readonly JsonRecordReader _lines;
+    private readonly string _name;
+
+    public StagingReader(Stream input, string name)
+    {
+        _name = name;
+
+        // Staged lines hold whole records plus a few bytes: allow a little more than the source limit.
+        _lines = new JsonRecordReader(input, name, RecordsLocation.Detect, JsonRecordReader.DefaultMaxRecordBytes + (1024 * 1024));
+    }
+
+    public long Index { get; private set; }
+
+    public string? Id { get; private set; }
+
+    public string? Reject { get; private set; }
+
+    /// <summary>The value of <c>r</c> or <c>e</c> of an accepted line, as raw JSON.</summary>
+    public ReadOnlyMemory<byte> Payload { get; private set; }
+
+    public long BytesRead => _lines.BytesRead;
+
+    public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
+    {
+        bool more;
+        try
+        {
+            more = await _lines.ReadAsync(cancellationToken);
+        }
+        catch (MalformedInputException e)
+        {
+            throw new StagingException($"staging output {e.Message}");
+        }
+
+        if (!more)
+        {
+            return false;
+        }
+
+        Parse(_lines.Record);
+        return true;
+    }
+
+    private void Parse(ReadOnlyMemory<byte> line)
+    {
+        var reader = new Utf8JsonReader(line.Span);
+        Index = -1;
+        Id = null;
+        Reject = null;
+        Payload = default;
+        reader.Read();
+        if (reader.TokenType != JsonTokenType.StartObject)
+        {
+            throw Broken();
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            if (reader.ValueTextEquals(StagedLine.IndexProperty))
+            {
+                reader.Read();
+                Index = reader.GetInt64();
+            }
+            else if (reader.ValueTextEquals(StagedLine.IdProperty))
+            {
+                reader.Read();
+                Id = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+            }
+            else if (reader.ValueTextEquals(StagedLine.RejectProperty))
+            {
+                reader.Read();
+                Reject = reader.GetString();
+            }
+            else
+            {
+                reader.Read();
+                var start = (int)reader.TokenStartIndex;
+                reader.Skip();
+                Payload = line[start..(int)reader.BytesConsumed];
+            }
+        }
+
+        if (Index < 0 || (Reject is null && (Id is null || Payload.IsEmpty)))
+        {
+            throw Broken();
+        }
+    }
+
+    private StagingException Broken() => new($"staging output {_name}: line for record {Index} is not a staged record");
+
+    public ValueTask DisposeAsync() => _lines.DisposeAsync();
+}
+
+/// <summary>The stage outputs are missing, truncated or disagree: the run cannot be consolidated.</summary>
+public sealed class StagingException(string message) : Exception(message);
