@@ -1,0 +1,61 @@
+using System.Buffers;
+using System.Security.Cryptography;
+using System.Text;
+using DataProcess.Core.Ports;
+
+namespace DataProcess.Core.Transforms;
+
+/// <summary>The <c>hash</c> method: a keyed pseudonym, deterministic per key so joins across datasets still work.</summary>
+public static class Pseudonym
+{
+    /// <summary>Texts up to this many UTF-8 bytes are encoded on the stack; longer ones use a pooled buffer.</summary>
+    private const int StackBufferBytes = 512;
+
+    private const int MacBytes = 32;
+
+    /// <summary>HMAC-SHA256 of the UTF-8 text under the key, as 64 lowercase hex characters.</summary>
+    public static string Compute(HmacKey key, ReadOnlySpan<char> text)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        return Compute(text, key, hmac: null);
+    }
+
+    /// <summary>
+    /// The same pseudonym through a long-lived <see cref="HMACSHA256"/>: the key schedule is done once per
+    /// instance instead of once per value. The instance is not thread-safe.
+    /// </summary>
+    internal static string Compute(HMACSHA256 hmac, ReadOnlySpan<char> text) => Compute(text, key: null, hmac);
+
+    private static string Compute(ReadOnlySpan<char> text, HmacKey? key, HMACSHA256? hmac)
+    {
+        byte[]? rented = null;
+        var buffer = text.Length <= StackBufferBytes / 3
+            ? stackalloc byte[StackBufferBytes]
+            : (rented = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetByteCount(text)));
+        var length = 0;
+        try
+        {
+            length = Encoding.UTF8.GetBytes(text, buffer);
+            Span<byte> mac = stackalloc byte[MacBytes];
+            if (hmac is null)
+            {
+                HMACSHA256.HashData(key!.Bytes, buffer[..length], mac);
+            }
+            else if (!hmac.TryComputeHash(buffer[..length], mac, out _))
+            {
+                throw new CryptographicException("HMAC-SHA256 did not fit its 32-byte output");
+            }
+
+            return Convert.ToHexStringLower(mac);
+        }
+        finally
+        {
+            // The buffer held personal data; a pooled array is handed to unrelated code next.
+            CryptographicOperations.ZeroMemory(buffer[..length]);
+            if (rented is not null)
+            {
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+        }
+    }
+}

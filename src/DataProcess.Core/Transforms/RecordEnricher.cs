@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DataProcess.Core.Profiles;
+
+namespace DataProcess.Core.Transforms;
+
+/// <summary>
+/// Computes a profile's enrichment fields from the raw record. Enrichment never rejects a record:
+/// a value a function cannot use becomes null, because a missing extra must not cost the record itself.
+/// </summary>
+public sealed class RecordEnricher
+{
+    /// <summary>RFC 1035: a domain name is at most 253 characters in text form.</summary>
+    private const int MaxDomainLength = 253;
+
+    /// <summary>Strings up to this length are lowercased on the stack.</summary>
+    private const int StackChars = 256;
+
+    private const string UtcFormat = "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'";
+
+    private readonly Rule[] _rules;
+    private readonly DateTimeOffset _asOf;
+    private readonly DateTime _asOfDate;
+
+    /// <param name="profile">The validated profile.</param>
+    /// <param name="asOf">The reference time for <c>age</c>; fixed per run so a re-run gives the same ages.</param>
+    public RecordEnricher(Profile profile, DateTimeOffset asOf)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        _rules = new Rule[profile.Enrich.Count];
+        for (var i = 0; i < _rules.Length; i++)
+        {
+            var rule = profile.Enrich[i];
+            if (!Enum.IsDefined(rule.Function))
+            {
+                throw new ArgumentException($"enrich.{rule.Name}: unknown function {rule.Function}", nameof(profile));
+            }
+
+            _rules[i] = new Rule(JsonEncodedText.Encode(rule.Name), rule.Function, [.. rule.From.Segments]);
+        }
+
+        _asOf = asOf;
+        _asOfDate = asOf.UtcDateTime.Date;
+    }
+
+    /// <summary>
+    /// Computes every enrich rule from the RAW record (which is not modified) and writes them as one JSON
+    /// object <c>{"name": value, ...}</c> in profile order. An absent or null source, or a value the function
+    /// cannot use, is written as null.
+    /// </summary>
+    public void WriteFields(JsonObject record, Utf8JsonWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        foreach (var rule in _rules)
+        {
+            writer.WritePropertyName(rule.Name);
+            FieldPathNavigator.TryGetSingle(record, rule.From, out var value);
+            WriteValue(rule.Function, value, writer);
+        }
+
+        writer.WriteEndObject();
+    }
+
+    private void WriteValue(EnrichmentFunction function, JsonNode? value, Utf8JsonWriter writer)
+    {
+        switch (function)
+        {
+            case EnrichmentFunction.EmailDomain:
+                WriteEmailDomain(value, writer);
+                break;
+            case EnrichmentFunction.Age:
+                if (DateValues.TryParse(value, out var born) && AgeInYears(born, _asOf, _asOfDate) is { } age)
+                {
+                    writer.WriteNumberValue(age);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case EnrichmentFunction.Year:
+                if (DateValues.TryParse(value, out var date))
+                {
+                    writer.WriteNumberValue(date.Year);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case EnrichmentFunction.CountryName:
+                if (TryGetString(value, out var code) && Countries.EnglishName(code.AsSpan().Trim()) is { } country)
+                {
+                    writer.WriteStringValue(country);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
+                break;
+            case EnrichmentFunction.Utc:
+                WriteUtc(value, writer);
+                break;
+            case EnrichmentFunction.Lowercase:
+                WriteLowercase(value, writer);
+                break;
+            default:
+                throw new InvalidOperationException($"enrich function {function} is not implemented");
+        }
+    }
+
+    /// <summary>
+    /// Whole years from <paramref name="born"/> to the reference date: minus one until this year's birthday.
+    /// A 29 February birthday counts from 1 March in other years. A date after the reference time is null.
+    /// </summary>
+    internal static int? AgeInYears(DateTimeOffset born, DateTimeOffset asOf, DateTime asOfDate)
+    {
+        if (born > asOf)
+        {
+            return null;
+        }
+
+        // The birth date as written (its own offset); "today" in UTC.
+        var birthDate = born.DateTime;
+        var age = asOfDate.Year - birthDate.Year;
+        if (asOfDate.Month < birthDate.Month || (asOfDate.Month == birthDate.Month && asOfDate.Day < birthDate.Day))
+        {
+            age--;
+        }
+
+        // A birth instant already past in UTC can still be "tomorrow" in its own zone.
+        return Math.Max(age, 0);
+    }
+
+    private static void WriteEmailDomain(JsonNode? value, Utf8JsonWriter writer)
+    {
+        if (!TryGetString(value, out var email))
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        var text = email.AsSpan().Trim();
+        var at = text.LastIndexOf('@');
+        var domain = at < 0 ? [] : text[(at + 1)..];
+        Span<char> lower = stackalloc char[MaxDomainLength];
+        if (domain.Length > MaxDomainLength || !LooksLikeDomain(domain))
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        var length = domain.ToLowerInvariant(lower);
+        writer.WriteStringValue(lower[..length]);
+    }
+
+    /// <summary>Labels of letters, digits and '-' joined by single dots, at least two labels.</summary>
+    private static bool LooksLikeDomain(ReadOnlySpan<char> domain)
+    {
+        if (domain.IsEmpty || domain[0] == '.' || domain[^1] == '.' || domain.Contains("..", StringComparison.Ordinal))
+        {
+            return false;
+        }
+
+        var dots = 0;
+        foreach (var c in domain)
+        {
+            if (c == '.')
+            {
+                dots++;
+            }
+            else if (c != '-' && !char.IsLetterOrDigit(c))
+            {
+                return false;
+            }
+        }
+
+        return dots > 0;
+    }
+
+    private static void WriteUtc(JsonNode? value, Utf8JsonWriter writer)
+    {
+        Span<char> text = stackalloc char[32];
+        if (DateValues.TryParse(value, out var date)
+            && date.UtcDateTime.TryFormat(text, out var written, UtcFormat, CultureInfo.InvariantCulture))
+        {
+            writer.WriteStringValue(text[..written]);
+        }
+        else
+        {
+            writer.WriteNullValue();
+        }
+    }
+
+    private static void WriteLowercase(JsonNode? value, Utf8JsonWriter writer)
+    {
+        var kind = value?.GetValueKind() ?? JsonValueKind.Null;
+        if (kind == JsonValueKind.Number)
+        {
+            writer.WriteStringValue(value!.ToJsonString());
+            return;
+        }
+
+        if (!TryGetString(value, out var text))
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        if (text.Length > StackChars)
+        {
+            writer.WriteStringValue(text.ToLowerInvariant());
+            return;
+        }
+
+        Span<char> lower = stackalloc char[StackChars];
+        var length = text.AsSpan().ToLowerInvariant(lower);
+        writer.WriteStringValue(lower[..length]);
+    }
+
+    private static bool TryGetString(JsonNode? value, out string text)
+    {
+        text = string.Empty;
+        return value is JsonValue json && json.GetValueKind() == JsonValueKind.String && json.TryGetValue(out text!);
+    }
+
+    private sealed record Rule(JsonEncodedText Name, EnrichmentFunction Function, PathSegment[] From);
+}
