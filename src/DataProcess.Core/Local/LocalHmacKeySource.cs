@@ -7,7 +7,7 @@ namespace DataProcess.Core.Local;
 /// else the environment variable <c>DATAPROCESS_HMAC_KEY</c>. No key is an error: a built-in default
 /// would make every pseudonym guessable.
 /// </summary>
-public sealed class LocalHmacKeySource(string? keyFile) : IHmacKeySource
+public sealed class LocalHmacKeySource(string? keyFile, Func<string, string?>? environment = null) : IHmacKeySource
 {
     public const string EnvironmentVariable = "DATAPROCESS_HMAC_KEY";
 
@@ -28,7 +28,7 @@ public sealed class LocalHmacKeySource(string? keyFile) : IHmacKeySource
             return HmacKey.FromBase64(text, $"the key file {keyFile}");
         }
 
-        var value = Environment.GetEnvironmentVariable(EnvironmentVariable);
+        var value = (environment ?? Environment.GetEnvironmentVariable)(EnvironmentVariable);
         if (string.IsNullOrEmpty(value))
         {
             throw new KeyRefusedException($"no HMAC key: pass --key-file FILE or set {EnvironmentVariable} (create a key with: openssl rand -base64 32)");

@@ -30,6 +30,7 @@ internal static class RecordStage
         var stopwatch = Stopwatch.StartNew();
         var profile = await LoadProfileAsync(store, request.Profile, cancellationToken);
         var transform = await createTransform(profile, cancellationToken);
+        using var disposeTransform = transform as IDisposable;
         var output = request.Staging.For(request.RunId, stage);
         long records = 0;
         long rejected = 0;

@@ -62,7 +62,7 @@ public static class DateValues
         return DateTimeOffset.TryParseExact(text, OtherFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
     }
 
-    /// <summary>Also accepts JSON numbers as Unix epoch seconds (or milliseconds when &gt; 10^11).</summary>
+    /// <summary>Also accepts JSON numbers: a four-digit whole number is a year, others Unix epoch seconds (milliseconds when &gt; 10^11).</summary>
     public static bool TryParse(JsonNode? node, out DateTimeOffset value)
     {
         value = default;
@@ -91,6 +91,14 @@ public static class DateValues
         if (!double.IsFinite(number))
         {
             return false;
+        }
+
+        // A whole number of four digits is a year (a birth year stored as 1998), not 1998 seconds
+        // after 1970: no real export counts timestamps from the first three hours of the epoch.
+        if (number is >= 1000 and <= 9999 && Math.Floor(number) == number)
+        {
+            value = new DateTimeOffset((int)number, 1, 1, 0, 0, 0, TimeSpan.Zero);
+            return true;
         }
 
         var milliseconds = Math.Abs(number) > MillisecondsThreshold ? number : number * 1000;

@@ -97,6 +97,23 @@ public sealed class DateValuesTests
         value.Should().Be(new DateTimeOffset(1998, 1, 5, 15, 59, 20, TimeSpan.Zero));
     }
 
+    [Theory]
+    [InlineData("1998", 1998)]
+    [InlineData("1000", 1000)]
+    [InlineData("9999", 9999)]
+    public void TryParse_of_a_four_digit_whole_number_reads_it_as_a_year(string json, int year)
+    {
+        DateValues.TryParse(JsonNode.Parse(json), out var value).Should().BeTrue();
+        value.Should().Be(new DateTimeOffset(year, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    }
+
+    [Fact]
+    public void TryParse_of_a_four_digit_fraction_reads_epoch_seconds()
+    {
+        DateValues.TryParse(JsonNode.Parse("1998.5"), out var value).Should().BeTrue();
+        value.Year.Should().Be(1970);
+    }
+
     [Fact]
     public void TryParse_of_a_JSON_number_above_10_to_the_11_reads_epoch_milliseconds()
     {

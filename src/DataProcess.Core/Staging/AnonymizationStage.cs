@@ -1,0 +1,35 @@
+using System.Text.Json.Nodes;
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Ports;
+using DataProcess.Core.Transforms;
+
+namespace DataProcess.Core.Staging;
+
+/// <summary>Streams the source and writes each record with its personal fields anonymized.</summary>
+public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)
+{
+    public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default) =>
+        RecordStage.RunAsync(
+            ConsolidationStage.Anonymization,
+            request,
+            store,
+            async (profile, ct) => new Transform(new RecordAnonymizer(profile, await keys.GetKeyAsync(ct))),
+            cancellationToken);
+
+    private sealed class Transform(RecordAnonymizer anonymizer) : IRecordTransform, IDisposable
+    {
+        public string? Write(long index, string id, JsonObject record, StagingWriter output)
+        {
+            var reason = anonymizer.Apply(record);
+            if (reason is null)
+            {
+                record.WriteTo(output.BeginAccepted(index, id, StagedLine.RecordProperty));
+                output.EndLine();
+            }
+
+            return reason;
+        }
+
+        public void Dispose() => anonymizer.Dispose();
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json.Nodes;
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Ports;
+using DataProcess.Core.Transforms;
+
+namespace DataProcess.Core.Staging;
+
+/// <summary>Streams the source and writes each record's enrichment fields (never the raw record).</summary>
+public sealed class EnrichmentStage(IObjectStore store)
+{
+    public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return RecordStage.RunAsync(
+            ConsolidationStage.Enrichment,
+            request,
+            store,
+            (profile, _) => Task.FromResult<IRecordTransform>(new Transform(new RecordEnricher(profile, request.StartedAt))),
+            cancellationToken);
+    }
+
+    private sealed class Transform(RecordEnricher enricher) : IRecordTransform
+    {
+        public string? Write(long index, string id, JsonObject record, StagingWriter output)
+        {
+            enricher.WriteFields(record, output.BeginAccepted(index, id, StagedLine.EnrichmentProperty));
+            output.EndLine();
+            return null;
+        }
+    }
+}
