@@ -152,6 +152,22 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
     }
 
     [Fact]
+    public async Task A_run_waiting_for_another_load_of_its_dataset_can_be_cancelled_and_records_nothing()
+    {
+        await using var db = await TestDatabase.CreateAsync(fixture);
+        await using var firstLoad = await db.Sink.BeginAsync(TestDatabase.Run("incoming/a.json"));
+        var waiting = TestDatabase.Run("incoming/b.json");
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+
+        var act = () => db.Sink.BeginAsync(waiting, cancellation.Token);
+
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        await firstLoad!.AddRecordAsync(0, "1", TestDatabase.Json("{}"));
+        (await firstLoad.CompleteAsync()).Should().Be(new LoadResult(1, 0, 0));
+        (await db.RunsAsync()).Should().ContainSingle().Which.Source.Should().Be("incoming/a.json");
+    }
+
+    [Fact]
     public async Task Many_concurrent_runs_of_one_source_version_produce_one_load_and_the_rest_skipped()
     {
         await using var db = await TestDatabase.CreateAsync(fixture);

@@ -49,6 +49,18 @@ public sealed class PostgresRecordSinkTests(PostgresFixture fixture) : IClassFix
     }
 
     [Fact]
+    public async Task A_record_larger_than_the_copy_buffer_loads_intact()
+    {
+        await using var db = await TestDatabase.CreateAsync(fixture);
+        var big = new string('x', 3 * 1024 * 1024);
+
+        await db.LoadAsync(TestDatabase.Run("incoming/big.json"), ("small", "{}"), ("big", $$"""{"blob":"{{big}}"}"""), ("after", "{}"));
+
+        (await db.FieldAsync("big", "blob")).Should().Be(big);
+        (await db.RecordsAsync()).Keys.Should().Equal("after", "big", "small");
+    }
+
+    [Fact]
     public async Task A_later_file_upserts_the_rows_of_an_earlier_one()
     {
         await using var db = await TestDatabase.CreateAsync(fixture);
