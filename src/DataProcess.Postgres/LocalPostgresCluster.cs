@@ -94,7 +94,14 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
 
         await using (await AcquireLockAsync(Path.Combine(directory, ".lock"), cancellationToken).ConfigureAwait(false))
         {
+            // Authentication is "trust": whoever can reach the socket is superuser. Only the cluster's owner
+            // (and root) may enter the socket directory.
             System.IO.Directory.CreateDirectory(socketDirectory);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(socketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+            }
+
             if (runAsServiceUser)
             {
                 await RunAsync("chown", ["-R", ServiceUser + ":", directory], directory, asServiceUser: false, cancellationToken).ConfigureAwait(false);
@@ -127,7 +134,10 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         return cluster;
     }
 
-    /// <summary>Stops the server (<c>pg_ctl stop -m fast</c>). Does nothing when it is not running.</summary>
+    /// <summary>
+    /// Stops the server (<c>pg_ctl stop -m fast</c>: sessions are disconnected). Does nothing when it is not running.
+    /// Pooled connections to it break; callers should dispose their data sources first.
+    /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken = default)
     {
         var pgCtl = FindExecutable("pg_ctl");
@@ -137,7 +147,6 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
             return;
         }
 
-        NpgsqlConnection.ClearAllPools();
         var result = await RunAsync(pgCtl, ["stop", "-D", DataDirectory, "-m", "fast", "-w", "-t", "60"], Directory, asServiceUser, cancellationToken)
             .ConfigureAwait(false);
         if (result.ExitCode != 0 && await IsRunningAsync(pgCtl, asServiceUser, cancellationToken).ConfigureAwait(false))
@@ -163,7 +172,6 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         var asServiceUser = Environment.IsPrivilegedProcess;
         if (await cluster.IsRunningAsync(pgCtl, asServiceUser, cancellationToken).ConfigureAwait(false))
         {
-            NpgsqlConnection.ClearAllPools();
             await RunAsync(pgCtl, ["stop", "-D", cluster.DataDirectory, "-m", "immediate", "-w", "-t", "60"], directory, asServiceUser, cancellationToken)
                 .ConfigureAwait(false);
         }
@@ -266,7 +274,8 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         {
             try
             {
-                await using var connection = new NpgsqlConnection(BuildConnectionString("postgres") + ";Pooling=false;Timeout=5");
+                var probe = new NpgsqlConnectionStringBuilder(ConnectionString) { Pooling = false, Timeout = 5 };
+                await using var connection = new NpgsqlConnection(probe.ConnectionString);
                 await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
                 return true;
             }
