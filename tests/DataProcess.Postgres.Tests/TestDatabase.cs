@@ -8,8 +8,11 @@ namespace DataProcess.Postgres.Tests;
 /// <summary>A fresh migrated database on the shared test server, with the sink under test and query helpers.</summary>
 internal sealed class TestDatabase : IAsyncDisposable
 {
-    private TestDatabase(string connectionString)
+    private readonly PostgresFixture _fixture;
+
+    private TestDatabase(PostgresFixture fixture, string connectionString)
     {
+        _fixture = fixture;
         ConnectionString = connectionString;
         Name = new NpgsqlConnectionStringBuilder(connectionString).Database!;
         DataSource = NpgsqlDataSource.Create(connectionString);
@@ -26,7 +29,7 @@ internal sealed class TestDatabase : IAsyncDisposable
 
     public static async Task<TestDatabase> CreateAsync(PostgresFixture fixture, bool migrate = true)
     {
-        var database = new TestDatabase(await fixture.CreateDatabaseAsync());
+        var database = new TestDatabase(fixture, await fixture.CreateDatabaseAsync());
         if (migrate)
         {
             await SchemaMigrator.MigrateAsync(database.DataSource);
@@ -130,6 +133,7 @@ internal sealed class TestDatabase : IAsyncDisposable
     {
         await Sink.DisposeAsync();
         await DataSource.DisposeAsync();
+        await _fixture.DropDatabaseAsync(Name);
     }
 }
 

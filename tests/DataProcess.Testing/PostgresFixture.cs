@@ -14,9 +14,11 @@ namespace DataProcess.Testing;
 /// </summary>
 /// <remarks>
 /// Use it as an <c>IClassFixture</c> (test classes then run in parallel) or an <c>ICollectionFixture</c>: every
-/// instance shares the process-wide server, started on first use. The server is stopped and its directory deleted
-/// when the test process exits (the test databases are dropped when the server is external). A cluster left behind
-/// by a killed test process is removed by the next run.
+/// instance shares the process-wide server, started on first use. A throwaway cluster is stopped and its directory
+/// deleted by a watchdog once the test process is gone; a cluster left behind anyway (e.g. a reboot) is removed by
+/// the next run. Tests should drop their database (<see cref="DropDatabaseAsync"/>) when done: on an external
+/// server that is what keeps it clean (dropping at process exit is best effort, as the test host is killed soon
+/// after the run).
 /// </remarks>
 public sealed class PostgresFixture : IAsyncLifetime
 {
