@@ -1,0 +1,129 @@
+using Npgsql;
+
+namespace DataProcess.Postgres;
+
+/// <summary>
+/// Creates and upgrades the <c>dataprocess</c> schema. Migrations are numbered, applied in order, recorded in
+/// <c>dataprocess.schema_version</c>, and never edited once released: a change is a new migration.
+/// Safe to run from many processes at once: the whole migration runs in one transaction under a
+/// transaction-scoped advisory lock, so concurrent callers wait and then find nothing left to do.
+/// </summary>
+public static class SchemaMigrator
+{
+    /// <summary>The advisory lock key text; it cannot collide with a dataset's key ("dataprocess:" + dataset).</summary>
+    internal const string LockKey = "dataprocess-schema-migration";
+
+    private static readonly (int Version, string Description, string Sql)[] Migrations =
+    [
+        (1, "records, runs, rejects",
+            """
+            CREATE TABLE dataprocess.records (
+                dataset   text        NOT NULL,
+                record_id text        NOT NULL,
+                data      jsonb       NOT NULL,
+                source    text        NOT NULL,
+                run_id    uuid        NOT NULL,
+                loaded_at timestamptz NOT NULL,
+                PRIMARY KEY (dataset, record_id)
+            );
+
+            CREATE TABLE dataprocess.runs (
+                run_id      uuid        PRIMARY KEY,
+                dataset     text        NOT NULL,
+                source      text        NOT NULL,
+                source_etag text        NOT NULL,
+                status      text        NOT NULL CHECK (status IN ('succeeded', 'failed', 'skipped')),
+                records     bigint,
+                rejected    bigint,
+                duplicates  bigint,
+                started_at  timestamptz NOT NULL,
+                finished_at timestamptz,
+                error       text
+            );
+
+            -- The skip lookup, and the guarantee behind it: one version of one source loads at most once.
+            CREATE UNIQUE INDEX runs_succeeded_source_version
+                ON dataprocess.runs (dataset, source, source_etag)
+                WHERE status = 'succeeded';
+
+            CREATE TABLE dataprocess.rejects (
+                run_id       uuid   NOT NULL REFERENCES dataprocess.runs (run_id) ON DELETE CASCADE,
+                record_index bigint NOT NULL,
+                record_id    text,
+                reason       text   NOT NULL,
+                PRIMARY KEY (run_id, record_index)
+            );
+            """),
+    ];
+
+    /// <summary>The schema version this build expects.</summary>
+    public static int LatestVersion => Migrations[^1].Version;
+
+    /// <summary>Applies the pending migrations; returns the versions it applied (empty when up to date).</summary>
+    public static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+
+        await using (var command = new NpgsqlCommand(
+            """
+            SELECT pg_advisory_xact_lock(hashtextextended(@key, 0));
+            CREATE SCHEMA IF NOT EXISTS dataprocess;
+            CREATE TABLE IF NOT EXISTS dataprocess.schema_version (
+                version     integer     PRIMARY KEY,
+                description text        NOT NULL,
+                applied_at  timestamptz NOT NULL DEFAULT now()
+            );
+            """,
+            connection,
+            transaction))
+        {
+            command.CommandTimeout = 0; // waiting for another process's migration is expected
+            command.Parameters.AddWithValue("key", LockKey);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        int current;
+        await using (var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM dataprocess.schema_version", connection, transaction))
+        {
+            current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (current > LatestVersion)
+        {
+            throw new InvalidOperationException(
+                $"The database schema is at version {current}, newer than this build knows ({LatestVersion}); deploy the newer build.");
+        }
+
+        var applied = new List<int>();
+        foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))
+        {
+            await using (var command = new NpgsqlCommand(sql, connection, transaction))
+            {
+                command.CommandTimeout = 0;
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await using (var command = new NpgsqlCommand(
+                "INSERT INTO dataprocess.schema_version (version, description) VALUES (@version, @description)", connection, transaction))
+            {
+                command.Parameters.AddWithValue("version", version);
+                command.Parameters.AddWithValue("description", description);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            applied.Add(version);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return applied;
+    }
+
+    /// <summary>Applies the pending migrations on the database of <paramref name="connectionString"/>.</summary>
+    public static async Task<IReadOnlyList<int>> MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(connectionString);
+        return await MigrateAsync(dataSource, cancellationToken).ConfigureAwait(false);
+    }
+}
