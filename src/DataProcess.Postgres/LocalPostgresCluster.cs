@@ -155,6 +155,25 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the cluster under <paramref name="directory"/> if it runs; true when it was running.</summary>
+    public static async Task<bool> StopIfRunningAsync(string directory, CancellationToken cancellationToken = default)
+    {
+        directory = Path.GetFullPath(directory);
+        if (!File.Exists(Path.Combine(directory, "data", "PG_VERSION")))
+        {
+            return false;
+        }
+
+        var cluster = new LocalPostgresCluster(directory, ChooseSocketDirectory(directory), durable: true);
+        var running = await cluster.IsRunningAsync(FindExecutable("pg_ctl"), Environment.IsPrivilegedProcess, cancellationToken).ConfigureAwait(false);
+        if (running)
+        {
+            await cluster.StopAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return running;
+    }
+
     /// <summary>
     /// Stops the cluster under <paramref name="directory"/> at once if it runs (<c>pg_ctl stop -m immediate</c>:
     /// its data is about to go) and deletes the directory, with its socket directory. For throwaway clusters.

@@ -1,0 +1,41 @@
+# DataProcess: `make run` loads the bundled sample end to end; `make test` runs every test.
+SHELL        := /bin/bash
+.SHELLFLAGS  := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+CONFIGURATION ?= Release
+LOCAL_DIR     ?= .local
+CLI_DLL       := src/DataProcess.Cli/bin/$(CONFIGURATION)/net10.0/dataprocess.dll
+DATAPROCESS   := dotnet $(CLI_DLL)
+KEY_FILE      := $(LOCAL_DIR)/hmac.key
+SAMPLE        ?= samples/customers.json
+PROFILE       ?= samples/customers.profile.json
+
+export DOTNET_NOLOGO := 1
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+
+.PHONY: help build run test test-dotnet db-stop clean
+
+help: ## List the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+build: ## Build the solution (Release)
+	dotnet build DataProcess.sln -c $(CONFIGURATION) -warnaserror --nologo -v quiet
+
+$(KEY_FILE): | build
+	$(DATAPROCESS) keygen --out $(KEY_FILE)
+
+run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded PostgreSQL under .local/)
+	$(DATAPROCESS) run $(SAMPLE) --profile $(PROFILE) --key-file $(KEY_FILE) --local-dir $(LOCAL_DIR)
+
+test: test-dotnet ## Run every test (unit, handler, integration against a throwaway PostgreSQL)
+
+test-dotnet: build
+	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet
+
+db-stop: build ## Stop the embedded PostgreSQL cluster
+	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)
+
+clean: ## Remove build output (keeps .local/, the database and the key)
+	dotnet clean DataProcess.sln -c $(CONFIGURATION) --nologo -v quiet
+	rm -rf dist

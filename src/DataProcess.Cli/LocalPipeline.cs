@@ -1,0 +1,215 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
+using DataProcess.Anonymization;
+using DataProcess.Consolidation;
+using DataProcess.Core.Local;
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Ports;
+using DataProcess.Enrichment;
+
+namespace DataProcess.Cli;
+
+/// <summary>Byte counters the progress display polls while a run is under way.</summary>
+internal sealed class RunProgress
+{
+    private long _enrichment;
+    private long _anonymization;
+    private long _consolidation;
+
+    public long SourceBytes { get; set; }
+
+    public long Enrichment => Interlocked.Read(ref _enrichment);
+
+    public long Anonymization => Interlocked.Read(ref _anonymization);
+
+    public long Consolidation => Interlocked.Read(ref _consolidation);
+
+    /// <summary>Size of the anonymization output, which Consolidation reads; known once both stages ended.</summary>
+    public long StagedBytes { get; set; }
+
+    public Action<long> Counter(string stage) => stage switch
+    {
+        "enrichment" => n => Interlocked.Add(ref _enrichment, n),
+        "anonymization" => n => Interlocked.Add(ref _anonymization, n),
+        _ => n => Interlocked.Add(ref _consolidation, n),
+    };
+}
+
+/// <summary>The result of a local run, with what the summary line needs beyond the handler's payload.</summary>
+internal sealed record LocalRunResult(RunSummary Summary, long SourceBytes, double Seconds);
+
+/// <summary>
+/// Runs the pipeline on one machine the way the state machine runs it in AWS: the same handlers,
+/// called with the same JSON payloads, Enrichment and Anonymization concurrently, then
+/// Consolidation; on a failure, the failure path. Objects live in a directory store.
+/// </summary>
+internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, string localDirectory)
+{
+    private const string SourceBucket = "source";
+    private const string ProfileBucket = "profiles";
+    private const string StagingBucket = "staging";
+
+    public async Task<LocalRunResult> RunAsync(string inputPath, string profilePath, RunProgress progress, CancellationToken cancellationToken)
+    {
+        var stopwatch = Stopwatch.StartNew();
+        var input = new FileInfo(inputPath);
+        var profileFile = new FileInfo(profilePath);
+        var store = new DirectoryObjectStore(Path.Combine(localDirectory, "store"))
+            .MapBucket(SourceBucket, input.DirectoryName!)
+            .MapBucket(ProfileBucket, profileFile.DirectoryName!);
+
+        var source = new ObjectRef(SourceBucket, input.Name);
+        progress.SourceBytes = input.Length;
+        var head = await store.HeadAsync(source, cancellationToken);
+        var request = new StageRequest
+        {
+            RunId = Guid.NewGuid(),
+            StartedAt = DateTimeOffset.UtcNow,
+            Source = source,
+            SourceETag = head.ETag,
+            Profile = new ObjectRef(ProfileBucket, profileFile.Name),
+            Staging = new StagingLocation(StagingBucket, "runs"),
+        };
+
+        var enrichment = new EnrichmentFunction(new CountingObjectStore(store, progress.Counter("enrichment")));
+        var anonymization = new AnonymizationFunction(new CountingObjectStore(store, progress.Counter("anonymization")), keys);
+        var consolidation = new ConsolidationFunction(new CountingObjectStore(store, progress.Counter("consolidation")), sink);
+        var failure = new RunFailureFunction(store, sink, quarantine: false);
+
+        try
+        {
+            // The state machine's Parallel state: both branches run, the first error wins.
+            var enriching = Invoke(enrichment.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
+            var anonymizing = Invoke(anonymization.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
+            await Task.WhenAll(enriching, anonymizing).ConfigureAwait(false);
+            var stages = new[] { await enriching, await anonymizing };
+            progress.StagedBytes = (await store.HeadAsync(anonymizing.Result.Output, cancellationToken)).Size;
+
+            var summary = await Invoke(consolidation.HandleAsync, Consolidate(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
+            foreach (var stage in stages)
+            {
+                await store.DeleteAsync(stage.Output, cancellationToken);
+            }
+
+            return new LocalRunResult(summary, input.Length, stopwatch.Elapsed.TotalSeconds);
+        }
+        catch (Exception error) when (IsRunFailure(error))
+        {
+            var failed = new RunFailure
+            {
+                RunId = request.RunId,
+                StartedAt = request.StartedAt,
+                Source = request.Source,
+                SourceETag = request.SourceETag,
+                Profile = request.Profile,
+                Error = new CaughtError
+                {
+                    Error = error.GetType().Name,
+                    Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }),
+                },
+            };
+            await Invoke(failure.HandleAsync, failed, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
+            throw;
+        }
+    }
+
+    /// <summary>Errors the state machine would catch; a cancelled run is not recorded as failed.</summary>
+    private static bool IsRunFailure(Exception error) => error is not OperationCanceledException;
+
+    private static ConsolidationRequest Consolidate(StageRequest request, IReadOnlyList<StageResult> stages) => new()
+    {
+        RunId = request.RunId,
+        StartedAt = request.StartedAt,
+        Source = request.Source,
+        SourceETag = request.SourceETag,
+        Profile = request.Profile,
+        Staging = request.Staging,
+        Stages = stages,
+    };
+
+    /// <summary>Calls a handler exactly as Lambda does: a JSON stream in, a JSON stream out.</summary>
+    private static async Task<TOut> Invoke<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
+    {
+        await Task.Yield();
+        await using var request = PayloadSerializer.Write(payload, input);
+        await using var response = await handler(request);
+        return await PayloadSerializer.ReadAsync(response, output);
+    }
+
+    /// <summary>Counts the bytes each stage reads, for the progress display.</summary>
+    private sealed class CountingObjectStore(IObjectStore inner, Action<long> count) : IObjectStore
+    {
+        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
+
+        public async Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
+        {
+            var stream = await inner.OpenReadAsync(obj, cancellationToken);
+            return obj.Bucket == ProfileBucket ? stream : new CountingStream(stream, count);
+        }
+
+        public Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(obj, produce, cancellationToken);
+
+        public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default) => inner.MoveAsync(from, to, cancellationToken);
+
+        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
+    }
+
+    private sealed class CountingStream(Stream inner, Action<long> count) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position
+        {
+            get => inner.Position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask DisposeAsync()
+        {
+            await inner.DisposeAsync();
+            await base.DisposeAsync();
+        }
+
+        protected override void Dispose(bool disposing)
+        {
+            if (disposing)
+            {
+                inner.Dispose();
+            }
+
+            base.Dispose(disposing);
+        }
+
+        private int Counted(int read)
+        {
+            count(read);
+            return read;
+        }
+    }
+}

@@ -1,0 +1,40 @@
+using DataProcess.Core.Ports;
+using DataProcess.Postgres;
+
+namespace DataProcess.Consolidation;
+
+/// <summary>
+/// The database the functions load into, from the environment: a connection string in
+/// <c>DATAPROCESS_DATABASE</c>. Created once per process and migrated before first use, so a warm
+/// Lambda container reuses its connection pool.
+/// </summary>
+internal static class DatabaseEnvironment
+{
+    public const string ConnectionVariable = "DATAPROCESS_DATABASE";
+
+    private static readonly Lazy<Task<IRecordSink>> Sink = new(CreateAsync);
+
+    public static IRecordSink Lazy() => new DeferredSink(Sink);
+
+    private static async Task<IRecordSink> CreateAsync()
+    {
+        var connectionString = Environment.GetEnvironmentVariable(ConnectionVariable);
+        if (string.IsNullOrEmpty(connectionString))
+        {
+            throw new InvalidOperationException($"no database configured: set {ConnectionVariable} to a PostgreSQL connection string");
+        }
+
+        await SchemaMigrator.MigrateAsync(connectionString);
+        return PostgresRecordSink.Create(connectionString);
+    }
+
+    /// <summary>Lets the runtime construct the function without touching the database.</summary>
+    private sealed class DeferredSink(Lazy<Task<IRecordSink>> sink) : IRecordSink
+    {
+        public async Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default) =>
+            await (await sink.Value).BeginAsync(run, cancellationToken);
+
+        public async Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default) =>
+            await (await sink.Value).RecordFailureAsync(run, error, cancellationToken);
+    }
+}

@@ -1,0 +1,204 @@
+using System.Security.Cryptography;
+using System.Text;
+using DataProcess.Testing;
+using Npgsql;
+using Spectre.Console;
+
+namespace DataProcess.Cli.Tests;
+
+public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dp-cli-").FullName;
+    private readonly string _key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+
+    [Fact]
+    public async Task Runs_the_bundled_sample_and_prints_the_summary()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        var run = await RunAsync(database, "run", Repository.File("samples/customers.json"), "--profile", Repository.File("samples/customers.profile.json"));
+
+        run.ExitCode.Should().Be(0, run.Error);
+        run.Error.Should().BeEmpty();
+        var summary = Summary(run.Output);
+        summary["status"].Should().Be("succeeded");
+        summary["dataset"].Should().Be("customers");
+        var records = long.Parse(summary["records"], System.Globalization.CultureInfo.InvariantCulture);
+        records.Should().BeGreaterThan(4000);
+        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(records);
+        (await ScalarAsync<long>(database, "SELECT rejected FROM dataprocess.runs")).Should().Be(long.Parse(summary["rejected"], System.Globalization.CultureInfo.InvariantCulture));
+        summary.Should().ContainKeys("run", "duplicates", "seconds", "MB/s");
+    }
+
+    [Fact]
+    public async Task Running_the_same_file_again_is_skipped_with_exit_code_zero()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var input = Input("small.json", """[{"id":1,"email":"a@example.org"},{"id":2,"email":"b@example.org"}]""");
+        var profile = Input("profile.json", """{"dataset":"people","id":"id","anonymize":{"email":"hash"}}""");
+
+        var first = await RunAsync(database, "run", input, "--profile", profile);
+        var second = await RunAsync(database, "run", input, "--profile", profile, "--json");
+
+        first.ExitCode.Should().Be(0, first.Error);
+        second.ExitCode.Should().Be(0, second.Error);
+        second.Output.Should().Contain("\"status\":\"skipped\"");
+        (await ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+    }
+
+    [Fact]
+    public async Task A_malformed_file_exits_1_with_one_error_line_and_a_failed_ledger_row()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var input = Input("broken.json", "[{\"id\":1,\"email\":\"a@example.org\"},\n{\"id\":2,\"email\":\"secret@example.org\"\n{\"id\":3}]");
+        var profile = Input("profile.json", """{"dataset":"people","id":"id","anonymize":{"email":"hash"}}""");
+
+        var run = await RunAsync(database, "run", input, "--profile", profile);
+
+        run.ExitCode.Should().Be(1);
+        run.Error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: broken.json: malformed JSON at line 3, column 1");
+        run.Error.Should().NotContain("secret@example.org").And.NotContain("   at ");
+        (await ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: MalformedInputException: broken.json: malformed JSON at line 3");
+        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_bad_profile_is_refused_before_anything_is_recorded()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var input = Input("small.json", """[{"id":1}]""");
+        var profile = Input("profile.json", """{"dataset":"people","id":"id","anonymize":{"email":"hsah"}}""");
+
+        var run = await RunAsync(database, "run", input, "--profile", profile);
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().StartWith("error: profile profile.json: anonymize.email: unknown method 'hsah'");
+        (await ScalarAsync<bool>(database, "SELECT to_regclass('dataprocess.runs') IS NULL")).Should().BeTrue("nothing touched the database");
+    }
+
+    [Fact]
+    public async Task A_missing_key_is_refused_before_reading()
+    {
+        var input = Input("small.json", """[{"id":1}]""");
+        var profile = Input("profile.json", """{"dataset":"people","id":"id"}""");
+
+        var run = await RunWithKeyAsync(await postgres.CreateDatabaseAsync(), key: null, "run", input, "--profile", profile);
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().StartWith("error: no HMAC key: pass --key-file FILE or set DATAPROCESS_HMAC_KEY");
+    }
+
+    [Fact]
+    public async Task A_key_shorter_than_32_bytes_is_refused()
+    {
+        var input = Input("small.json", """[{"id":1}]""");
+        var profile = Input("profile.json", """{"dataset":"people","id":"id"}""");
+        var keyFile = Input("short.key", Convert.ToBase64String(new byte[16]));
+
+        var run = await RunWithKeyAsync(await postgres.CreateDatabaseAsync(), key: null, "run", input, "--profile", profile, "--key-file", keyFile);
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().Contain("the HMAC key is 16 bytes; at least 32 are required");
+    }
+
+    [Fact]
+    public async Task A_missing_input_file_is_named()
+    {
+        var run = await RunAsync(await postgres.CreateDatabaseAsync(), "run", Path.Combine(_directory, "nope.json"), "--profile", Input("p.json", "{}"));
+
+        run.ExitCode.Should().Be(1);
+        run.Error.Should().StartWith("error: ").And.Contain("nope.json: no such file");
+    }
+
+    [Theory]
+    [InlineData]
+    [InlineData("run")]
+    [InlineData("run", "x.json")]
+    [InlineData("frobnicate")]
+    [InlineData("run", "x.json", "--profile", "p.json", "--bogus")]
+    public async Task Usage_errors_exit_with_2(params string[] args)
+    {
+        var run = await RunAsync("Host=unused", args);
+
+        run.ExitCode.Should().Be(2);
+        run.Error.Should().StartWith("error: ");
+    }
+
+    [Fact]
+    public async Task Keygen_writes_a_usable_key_once()
+    {
+        var path = Path.Combine(_directory, "keys", "hmac.key");
+
+        (await RunAsync("Host=unused", "keygen", "--out", path)).ExitCode.Should().Be(0);
+        var first = await File.ReadAllTextAsync(path);
+        (await RunAsync("Host=unused", "keygen", "--out", path)).Output.Should().Contain("exists; kept");
+
+        (await File.ReadAllTextAsync(path)).Should().Be(first);
+        Convert.FromBase64String(first.Trim()).Should().HaveCount(32);
+        File.GetUnixFileMode(path).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+
+    private string Input(string name, string content)
+    {
+        var path = Path.Combine(_directory, name);
+        File.WriteAllText(path, content);
+        return path;
+    }
+
+    private Task<CliRun> RunAsync(string database, params string[] args) => RunWithKeyAsync(database, _key, args);
+
+    private async Task<CliRun> RunWithKeyAsync(string database, string? key, params string[] args)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATAPROCESS_DATABASE"] = database,
+            ["DATAPROCESS_HMAC_KEY"] = key,
+            ["DATAPROCESS_LOCAL_DIR"] = Path.Combine(_directory, ".local"),
+        };
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        var console = new CliConsole(ansi, output, error, Interactive: false, name => environment.GetValueOrDefault(name));
+        var exitCode = await DataProcessCli.RunAsync(args, console, CancellationToken.None);
+        return new CliRun(exitCode, output.ToString(), error.ToString());
+    }
+
+    private static Dictionary<string, string> Summary(string output) =>
+        output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(':', 2))
+            .Where(parts => parts.Length == 2)
+            .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim());
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    private sealed record CliRun(int ExitCode, string Output, string Error);
+}
+
+/// <summary>Files of the repository, found from the test's working directory.</summary>
+internal static class Repository
+{
+    public static string Root { get; } = Find();
+
+    public static string File(string relative) => Path.Combine(Root, relative);
+
+    private static string Find()
+    {
+        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
+        {
+            if (System.IO.File.Exists(Path.Combine(directory.FullName, "DataProcess.sln")))
+            {
+                return directory.FullName;
+            }
+        }
+
+        throw new InvalidOperationException("DataProcess.sln not found above " + AppContext.BaseDirectory);
+    }
+}

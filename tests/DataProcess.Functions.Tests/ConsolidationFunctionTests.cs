@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Ports;
+using DataProcess.Core.Transforms;
+using DataProcess.Testing;
+using Npgsql;
+
+namespace DataProcess.Functions.Tests;
+
+public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>
+{
+    [Fact]
+    public async Task Loads_the_merged_records_with_rejects_and_a_ledger_row()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database);
+
+        var summary = await scenario.RunAsync();
+
+        summary.Should().BeEquivalentTo(new { Status = "succeeded", Dataset = "customers", Records = 2, Rejected = 2, Duplicates = 1 });
+        var ada = await ScalarAsync<string>(database, "SELECT data::text FROM dataprocess.records WHERE dataset = 'customers' AND record_id = 'c1'");
+        System.Text.Json.Nodes.JsonNode.Parse(ada)!["address"]!["city"]!.GetValue<string>().Should().Be("Marylebone", "the last duplicate of an id wins");
+        ada.Should().Contain("\"email_domain\": \"example.org\"").And.Contain("\"country\": \"United Kingdom\"");
+        (await ScalarAsync<string>(database, $"SELECT status || ':' || records || ':' || rejected || ':' || duplicates FROM dataprocess.runs WHERE run_id = '{summary.RunId}'"))
+            .Should().Be("succeeded:2:2:1");
+        (await ScalarAsync<string>(database, $"SELECT string_agg(record_index || '=' || reason, '|' ORDER BY record_index) FROM dataprocess.rejects WHERE run_id = '{summary.RunId}'"))
+            .Should().Be("2=the required field 'email' is missing|3=the record is a number, not an object");
+    }
+
+    [Fact]
+    public async Task No_value_of_an_anonymized_field_survives_anywhere_in_postgresql()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database);
+        await scenario.RunAsync();
+
+        var everything = await ScalarAsync<string>(database, """
+            SELECT coalesce((SELECT string_agg(r::text, E'\n') FROM dataprocess.records r), '') || E'\n' ||
+                   coalesce((SELECT string_agg(x::text, E'\n') FROM dataprocess.rejects x), '') || E'\n' ||
+                   coalesce((SELECT string_agg(u::text, E'\n') FROM dataprocess.runs u), '')
+            """);
+
+        everything.Should().Contain("Marylebone");
+        StageFunctionTests.Leaked(everything).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Pseudonyms_are_stable_for_one_key_and_differ_for_another()
+    {
+        var key = RandomNumberGenerator.GetBytes(32);
+        var first = await EmailPseudonymAsync(key);
+        var again = await EmailPseudonymAsync(key);
+        var other = await EmailPseudonymAsync(RandomNumberGenerator.GetBytes(32));
+
+        again.Should().Be(first);
+        other.Should().NotBe(first);
+        first.Should().Be(Pseudonym.Compute(new HmacKey(key), "ada.lovelace@example.org"));
+    }
+
+    [Fact]
+    public async Task Replaying_the_same_source_changes_nothing_and_reports_skipped()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database);
+        await scenario.RunAsync();
+        var before = await ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records");
+
+        scenario.Request = scenario.Request with { RunId = Guid.NewGuid() };
+        var replay = await scenario.RunAsync();
+
+        replay.Status.Should().Be("skipped");
+        replay.Records.Should().Be(0);
+        (await ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records")).Should().Be(before);
+        (await ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at, status DESC) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+    }
+
+    [Fact]
+    public async Task The_failure_path_records_the_run_as_failed_and_quarantines_the_source()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database);
+        var failure = new RunFailure
+        {
+            RunId = scenario.Request.RunId,
+            StartedAt = scenario.Request.StartedAt,
+            Source = scenario.Request.Source,
+            SourceETag = scenario.Request.SourceETag,
+            Profile = scenario.Request.Profile,
+            Error = new CaughtError
+            {
+                Error = "MalformedInputException",
+                Cause = """{"errorType":"MalformedInputException","errorMessage":"customers.json: malformed JSON at line 3, column 9","stackTrace":["at X"]}""",
+            },
+        };
+
+        var recorded = await FunctionScenario.InvokeAsync(scenario.Failure.HandleAsync, failure, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
+
+        recorded.QuarantinedAs.Should().Be(new ObjectRef("input", "quarantine/customers.json"));
+        File.Exists(Path.Combine(scenario.Root, "input", "quarantine", "customers.json")).Should().BeTrue();
+        File.Exists(Path.Combine(scenario.Root, "input", "incoming", "customers.json")).Should().BeFalse();
+        (await ScalarAsync<string>(database, $"SELECT status || '|' || dataset || '|' || error FROM dataprocess.runs WHERE run_id = '{failure.RunId}'"))
+            .Should().Be("failed|customers|MalformedInputException: customers.json: malformed JSON at line 3, column 9");
+        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+    }
+
+    private async Task<string> EmailPseudonymAsync(byte[] key)
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database, key: key);
+        await scenario.RunAsync();
+        return await ScalarAsync<string>(database, "SELECT data->>'email' FROM dataprocess.records WHERE record_id = 'c1'");
+    }
+
+    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+}
