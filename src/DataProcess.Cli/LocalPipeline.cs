@@ -86,7 +86,7 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             var stages = new[] { await enriching, await anonymizing };
             progress.StagedBytes = (await store.HeadAsync(anonymizing.Result.Output, cancellationToken)).Size;
 
-            var summary = await Invoke(consolidation.HandleAsync, Consolidate(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
+            var summary = await Invoke(consolidation.HandleAsync, ConsolidationRequest.After(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
             foreach (var stage in stages)
             {
                 await store.DeleteAsync(stage.Output, cancellationToken);
@@ -96,19 +96,11 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
         }
         catch (Exception error) when (IsRunFailure(error))
         {
-            var failed = new RunFailure
+            var failed = RunFailure.Of(request, new CaughtError
             {
-                RunId = request.RunId,
-                StartedAt = request.StartedAt,
-                Source = request.Source,
-                SourceETag = request.SourceETag,
-                Profile = request.Profile,
-                Error = new CaughtError
-                {
-                    Error = error.GetType().Name,
-                    Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }),
-                },
-            };
+                Error = error.GetType().Name,
+                Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }),
+            });
             await Invoke(failure.HandleAsync, failed, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
             throw;
         }
@@ -117,24 +109,12 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
     /// <summary>Errors the state machine would catch; a cancelled run is not recorded as failed.</summary>
     private static bool IsRunFailure(Exception error) => error is not OperationCanceledException;
 
-    private static ConsolidationRequest Consolidate(StageRequest request, IReadOnlyList<StageResult> stages) => new()
-    {
-        RunId = request.RunId,
-        StartedAt = request.StartedAt,
-        Source = request.Source,
-        SourceETag = request.SourceETag,
-        Profile = request.Profile,
-        Staging = request.Staging,
-        Stages = stages,
-    };
-
     /// <summary>Calls a handler exactly as Lambda does: a JSON stream in, a JSON stream out.</summary>
     private static async Task<TOut> Invoke<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
     {
+        // Start each handler on the thread pool, so the two stages really run side by side.
         await Task.Yield();
-        await using var request = PayloadSerializer.Write(payload, input);
-        await using var response = await handler(request);
-        return await PayloadSerializer.ReadAsync(response, output);
+        return await PayloadSerializer.InvokeAsync(handler, payload, input, output);
     }
 
     /// <summary>Counts the bytes each stage reads, for the progress display.</summary>

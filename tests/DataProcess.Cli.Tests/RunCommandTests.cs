@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
 using DataProcess.Testing;
-using Npgsql;
 using Spectre.Console;
 
 namespace DataProcess.Cli.Tests;
@@ -25,8 +24,8 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         summary["dataset"].Should().Be("customers");
         var records = long.Parse(summary["records"], System.Globalization.CultureInfo.InvariantCulture);
         records.Should().BeGreaterThan(4000);
-        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(records);
-        (await ScalarAsync<long>(database, "SELECT rejected FROM dataprocess.runs")).Should().Be(long.Parse(summary["rejected"], System.Globalization.CultureInfo.InvariantCulture));
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(records);
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT rejected FROM dataprocess.runs")).Should().Be(long.Parse(summary["rejected"], System.Globalization.CultureInfo.InvariantCulture));
         summary.Should().ContainKeys("run", "duplicates", "seconds", "MB/s");
     }
 
@@ -43,7 +42,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         first.ExitCode.Should().Be(0, first.Error);
         second.ExitCode.Should().Be(0, second.Error);
         second.Output.Should().Contain("\"status\":\"skipped\"");
-        (await ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
     }
 
     [Fact]
@@ -58,8 +57,8 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         run.ExitCode.Should().Be(1);
         run.Error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: broken.json: malformed JSON at line 3, column 1");
         run.Error.Should().NotContain("secret@example.org").And.NotContain("   at ");
-        (await ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: MalformedInputException: broken.json: malformed JSON at line 3");
-        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: MalformedInputException: broken.json: malformed JSON at line 3");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 
     [Fact]
@@ -73,7 +72,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
 
         run.ExitCode.Should().Be(1);
         run.Error.Should().StartWith("error: profile profile.json: anonymize.email: unknown method 'hsah'");
-        (await ScalarAsync<bool>(database, "SELECT to_regclass('dataprocess.runs') IS NULL")).Should().BeTrue("nothing touched the database");
+        (await PostgresFixture.ScalarAsync<bool>(database, "SELECT to_regclass('dataprocess.runs') IS NULL")).Should().BeTrue("nothing touched the database");
     }
 
     [Fact]
@@ -170,14 +169,6 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
             .Select(line => line.Split(':', 2))
             .Where(parts => parts.Length == 2)
             .ToDictionary(parts => parts[0].Trim(), parts => parts[1].Trim());
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
-    }
 
     private sealed record CliRun(int ExitCode, string Output, string Error);
 }

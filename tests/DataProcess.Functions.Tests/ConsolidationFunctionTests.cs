@@ -3,7 +3,6 @@ using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Transforms;
 using DataProcess.Testing;
-using Npgsql;
 
 namespace DataProcess.Functions.Tests;
 
@@ -19,12 +18,12 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         var summary = await scenario.RunAsync();
 
         summary.Should().BeEquivalentTo(new { Status = "succeeded", Dataset = "customers", Records = 2, Rejected = 2, Duplicates = 1 });
-        var ada = await ScalarAsync<string>(database, "SELECT data::text FROM dataprocess.records WHERE dataset = 'customers' AND record_id = 'c1'");
+        var ada = await PostgresFixture.ScalarAsync<string>(database, "SELECT data::text FROM dataprocess.records WHERE dataset = 'customers' AND record_id = 'c1'");
         System.Text.Json.Nodes.JsonNode.Parse(ada)!["address"]!["city"]!.GetValue<string>().Should().Be("Marylebone", "the last duplicate of an id wins");
         ada.Should().Contain("\"email_domain\": \"example.org\"").And.Contain("\"country\": \"United Kingdom\"");
-        (await ScalarAsync<string>(database, $"SELECT status || ':' || records || ':' || rejected || ':' || duplicates FROM dataprocess.runs WHERE run_id = '{summary.RunId}'"))
+        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status || ':' || records || ':' || rejected || ':' || duplicates FROM dataprocess.runs WHERE run_id = '{summary.RunId}'"))
             .Should().Be("succeeded:2:2:1");
-        (await ScalarAsync<string>(database, $"SELECT string_agg(record_index || '=' || reason, '|' ORDER BY record_index) FROM dataprocess.rejects WHERE run_id = '{summary.RunId}'"))
+        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT string_agg(record_index || '=' || reason, '|' ORDER BY record_index) FROM dataprocess.rejects WHERE run_id = '{summary.RunId}'"))
             .Should().Be("2=the required field 'email' is missing|3=the record is a number, not an object");
     }
 
@@ -36,7 +35,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         await using var scenario = new FunctionScenario(database);
         await scenario.RunAsync();
 
-        var everything = await ScalarAsync<string>(database, """
+        var everything = await PostgresFixture.ScalarAsync<string>(database, """
             SELECT coalesce((SELECT string_agg(r::text, E'\n') FROM dataprocess.records r), '') || E'\n' ||
                    coalesce((SELECT string_agg(x::text, E'\n') FROM dataprocess.rejects x), '') || E'\n' ||
                    coalesce((SELECT string_agg(u::text, E'\n') FROM dataprocess.runs u), '')
@@ -66,15 +65,15 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         await Postgres.SchemaMigrator.MigrateAsync(database);
         await using var scenario = new FunctionScenario(database);
         await scenario.RunAsync();
-        var before = await ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records");
+        var before = await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records");
 
         scenario.Request = scenario.Request with { RunId = Guid.NewGuid() };
         var replay = await scenario.RunAsync();
 
         replay.Status.Should().Be("skipped");
         replay.Records.Should().Be(0);
-        (await ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records")).Should().Be(before);
-        (await ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at, status DESC) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(record_id || run_id::text || data::text, '|' ORDER BY record_id) FROM dataprocess.records")).Should().Be(before);
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at, status DESC) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
     }
 
     [Fact]
@@ -83,28 +82,20 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         var database = await postgres.CreateDatabaseAsync();
         await Postgres.SchemaMigrator.MigrateAsync(database);
         await using var scenario = new FunctionScenario(database);
-        var failure = new RunFailure
+        var failure = RunFailure.Of(scenario.Request, new CaughtError
         {
-            RunId = scenario.Request.RunId,
-            StartedAt = scenario.Request.StartedAt,
-            Source = scenario.Request.Source,
-            SourceETag = scenario.Request.SourceETag,
-            Profile = scenario.Request.Profile,
-            Error = new CaughtError
-            {
-                Error = "MalformedInputException",
-                Cause = """{"errorType":"MalformedInputException","errorMessage":"customers.json: malformed JSON at line 3, column 9","stackTrace":["at X"]}""",
-            },
-        };
+            Error = "MalformedInputException",
+            Cause = """{"errorType":"MalformedInputException","errorMessage":"customers.json: malformed JSON at line 3, column 9","stackTrace":["at X"]}""",
+        });
 
         var recorded = await FunctionScenario.InvokeAsync(scenario.Failure.HandleAsync, failure, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
 
         recorded.QuarantinedAs.Should().Be(new ObjectRef("input", "quarantine/customers.json"));
         File.Exists(Path.Combine(scenario.Root, "input", "quarantine", "customers.json")).Should().BeTrue();
         File.Exists(Path.Combine(scenario.Root, "input", "incoming", "customers.json")).Should().BeFalse();
-        (await ScalarAsync<string>(database, $"SELECT status || '|' || dataset || '|' || error FROM dataprocess.runs WHERE run_id = '{failure.RunId}'"))
+        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status || '|' || dataset || '|' || error FROM dataprocess.runs WHERE run_id = '{failure.RunId}'"))
             .Should().Be("failed|customers|MalformedInputException: customers.json: malformed JSON at line 3, column 9");
-        (await ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 
     private async Task<string> EmailPseudonymAsync(byte[] key)
@@ -113,14 +104,6 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         await Postgres.SchemaMigrator.MigrateAsync(database);
         await using var scenario = new FunctionScenario(database, key: key);
         await scenario.RunAsync();
-        return await ScalarAsync<string>(database, "SELECT data->>'email' FROM dataprocess.records WHERE record_id = 'c1'");
-    }
-
-    private static async Task<T> ScalarAsync<T>(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        return (T)(await command.ExecuteScalarAsync())!;
+        return await PostgresFixture.ScalarAsync<string>(database, "SELECT data->>'email' FROM dataprocess.records WHERE record_id = 'c1'");
     }
 }

@@ -95,12 +95,8 @@ internal sealed class FunctionScenario : IAsyncDisposable
 
     public string Root => _root;
 
-    public static async Task<TOut> InvokeAsync<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
-    {
-        await using var request = PayloadSerializer.Write(payload, input);
-        await using var response = await handler(request);
-        return await PayloadSerializer.ReadAsync(response, output);
-    }
+    public static Task<TOut> InvokeAsync<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output) =>
+        PayloadSerializer.InvokeAsync(handler, payload, input, output);
 
     public Task<StageResult> EnrichAsync() =>
         InvokeAsync(Enrichment.HandleAsync, Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
@@ -112,16 +108,7 @@ internal sealed class FunctionScenario : IAsyncDisposable
     public async Task<RunSummary> RunAsync()
     {
         var stages = await Task.WhenAll(EnrichAsync(), AnonymizeAsync());
-        var request = new ConsolidationRequest
-        {
-            RunId = Request.RunId,
-            StartedAt = Request.StartedAt,
-            Source = Request.Source,
-            SourceETag = Request.SourceETag,
-            Profile = Request.Profile,
-            Staging = Request.Staging,
-            Stages = stages,
-        };
+        var request = ConsolidationRequest.After(Request, stages);
         return await InvokeAsync(Consolidation.HandleAsync, request, PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
     }
 

@@ -46,6 +46,15 @@ public sealed class PostgresFixture : IAsyncLifetime
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
     }
 
+    /// <summary>Runs <paramref name="sql"/> on <paramref name="connectionString"/> and returns the first column of the first row.</summary>
+    public static async Task<T> ScalarAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync().ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync().ConfigureAwait(false))!;
+    }
+
     /// <summary>Terminates every other backend connected to <paramref name="database"/>; returns how many.</summary>
     public async Task<int> TerminateBackendsAsync(string database, CancellationToken cancellationToken = default)
     {

@@ -20,6 +20,15 @@ public static class PayloadSerializer
         }
     }
 
+    /// <summary>Calls a handler as Lambda does: the payload as a JSON stream in, a JSON stream out.</summary>
+    public static async Task<TOut> InvokeAsync<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        await using var request = Write(payload, input);
+        await using var response = await handler(request);
+        return await ReadAsync(response, output);
+    }
+
     public static Stream Write<T>(T value, JsonTypeInfo<T> contract)
     {
         var output = new MemoryStream();

@@ -67,6 +67,22 @@ public sealed record ConsolidationRequest
 
     /// <summary>The Parallel state's output: one result per branch, in any order.</summary>
     public required IReadOnlyList<StageResult> Stages { get; init; }
+
+    /// <summary>What the state machine passes on after the Parallel state: the request plus both results.</summary>
+    public static ConsolidationRequest After(StageRequest request, IReadOnlyList<StageResult> stages)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new()
+        {
+            RunId = request.RunId,
+            StartedAt = request.StartedAt,
+            Source = request.Source,
+            SourceETag = request.SourceETag,
+            Profile = request.Profile,
+            Staging = request.Staging,
+            Stages = stages,
+        };
+    }
 }
 
 /// <summary>Output of the Consolidation function and the end of a run.</summary>
@@ -105,6 +121,21 @@ public sealed record RunFailure
     public required ObjectRef Profile { get; init; }
 
     public required CaughtError Error { get; init; }
+
+    /// <summary>What the state machine's Catch passes to the failure path for <paramref name="request"/>.</summary>
+    public static RunFailure Of(StageRequest request, CaughtError error)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return new()
+        {
+            RunId = request.RunId,
+            StartedAt = request.StartedAt,
+            Source = request.Source,
+            SourceETag = request.SourceETag,
+            Profile = request.Profile,
+            Error = error,
+        };
+    }
 }
 
 /// <summary>The shape Step Functions gives a caught error.</summary>
