@@ -11,7 +11,7 @@ resource "aws_db_subnet_group" "this" {
 }
 
 resource "aws_rds_cluster_parameter_group" "this" {
-  name        = "${local.name}-aurora-postgresql${local.db_major_version}"
+  name_prefix = "${local.name}-aurora-postgresql${local.db_major_version}-"
   family      = "aurora-postgresql${local.db_major_version}"
   description = "${local.name}: TLS only"
 

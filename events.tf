@@ -6,8 +6,8 @@ resource "aws_cloudwatch_event_rule" "object_created" {
   description = "New objects under ${local.incoming_prefix} in ${local.input_bucket_name} start a run"
 
   event_pattern = jsonencode({
-    source      = ["aws.s3"]
-    detail-type = ["Object Created"]
+    source        = ["aws.s3"]
+    "detail-type" = ["Object Created"]
     detail = {
       bucket = {
         name = [aws_s3_bucket.input.id]
