@@ -15,9 +15,9 @@ cd "$repo_root"
 # RecordFailure ships inside the consolidation package.
 FUNCTIONS=(enrichment anonymization consolidation)
 declare -A PROJECTS=(
-  [enrichment]=src/DataProcess.Enrichment
-  [anonymization]=src/DataProcess.Anonymization
-  [consolidation]=src/DataProcess.Consolidation
+    [enrichment]=src/DataProcess.Enrichment
+    [anonymization]=src/DataProcess.Anonymization
+    [consolidation]=src/DataProcess.Consolidation
 )
 
 RUNTIME_IDENTIFIER=linux-arm64
@@ -28,36 +28,36 @@ die() { echo "error: $*" >&2; exit 1; }
 command -v dotnet >/dev/null 2>&1 || die "dotnet is not on PATH (install the .NET 10 SDK)"
 command -v node >/dev/null 2>&1 || die "node is not on PATH (Node 20 or later)"
 if [[ ! -d tools/node_modules/yazl ]]; then
-  echo "==> installing tools/ (npm ci)"
-  (cd tools && npm ci --no-audit --no-fund >/dev/null)
+    echo "==> installing tools/ (npm ci)"
+    (cd tools && npm ci --no-audit --no-fund >/dev/null)
 fi
 
 selected=("$@")
 if [[ ${#selected[@]} -eq 0 ]]; then
-  selected=("${FUNCTIONS[@]}")
+    selected=("${FUNCTIONS[@]}")
 fi
 
 mkdir -p dist .local/publish
 for fn in "${selected[@]}"; do
-  project="${PROJECTS[$fn]:-}"
-  [[ -n "$project" ]] || die "unknown function '$fn' (known: ${FUNCTIONS[*]})"
-  [[ -d "$project" ]] || die "project directory $project does not exist"
+    project="${PROJECTS[$fn]:-}"
+    [[ -n "$project" ]] || die "unknown function '$fn' (known: ${FUNCTIONS[*]})"
+    [[ -d "$project" ]] || die "project directory $project does not exist"
 
-  out=".local/publish/$fn"
-  rm -rf "$out"
-  echo "==> $fn: dotnet publish $project ($RUNTIME_IDENTIFIER, ReadyToRun=$READY_TO_RUN)"
-  dotnet publish "$project" \
-    --configuration Release \
-    --runtime "$RUNTIME_IDENTIFIER" \
-    --self-contained false \
-    --output "$out" \
-    --nologo \
-    -p:PublishReadyToRun="$READY_TO_RUN" \
-    -p:ContinuousIntegrationBuild=true \
-    -p:GenerateRuntimeConfigurationFiles=true
+    out=".local/publish/$fn"
+    rm -rf "$out"
+    echo "==> $fn: dotnet publish $project ($RUNTIME_IDENTIFIER, ReadyToRun=$READY_TO_RUN)"
+    dotnet publish "$project" \
+        --configuration Release \
+        --runtime "$RUNTIME_IDENTIFIER" \
+        --self-contained false \
+        --output "$out" \
+        --nologo \
+        -p:PublishReadyToRun="$READY_TO_RUN" \
+        -p:ContinuousIntegrationBuild=true \
+        -p:GenerateRuntimeConfigurationFiles=true
 
-  echo "==> $fn: dist/$fn.zip"
-  node tools/deterministic-zip.mjs "$out" "dist/$fn.zip"
+    echo "==> $fn: dist/$fn.zip"
+    node tools/deterministic-zip.mjs "$out" "dist/$fn.zip"
 done
 
 (cd dist && sha256sum "${selected[@]/%/.zip}")
