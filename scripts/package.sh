@@ -3,7 +3,9 @@
 #   dotnet publish (Release, linux-arm64, framework-dependent for the managed dotnet10 runtime,
 #   ReadyToRun) into .local/publish/<function>, then tools/deterministic-zip.mjs (sorted entries,
 #   1980-01-01 timestamps, fixed permissions, no extra fields): two runs give identical bytes, so
-#   Terraform's source_code_hash only changes when the code does.
+#   Terraform's source_code_hash only changes when the code does. The git commit is kept out of
+#   the assemblies (no +<sha> informational version, no SourceLink) for the same reason, and
+#   ContinuousIntegrationBuild maps source paths to /_/ so the clone's location does not matter.
 # Usage: scripts/package.sh [function ...]   (default: all)
 # Env:   DATAPROCESS_READY_TO_RUN=false  skip ReadyToRun (crossgen2) compilation
 set -euo pipefail
@@ -54,6 +56,9 @@ for fn in "${selected[@]}"; do
         --nologo \
         -p:PublishReadyToRun="$READY_TO_RUN" \
         -p:ContinuousIntegrationBuild=true \
+        -p:IncludeSourceRevisionInInformationalVersion=false \
+        -p:EnableSourceLink=false \
+        -p:EnableSourceControlManagerQueries=false \
         -p:GenerateRuntimeConfigurationFiles=true
 
     echo "==> $fn: dist/$fn.zip"
