@@ -48,18 +48,21 @@ for fn in "${selected[@]}"; do
     out=".local/publish/$fn"
     rm -rf "$out"
     echo "==> $fn: dotnet publish $project ($RUNTIME_IDENTIFIER, ReadyToRun=$READY_TO_RUN)"
-    dotnet publish "$project" \
-        --configuration Release \
-        --runtime "$RUNTIME_IDENTIFIER" \
-        --self-contained false \
-        --output "$out" \
-        --nologo \
-        -p:PublishReadyToRun="$READY_TO_RUN" \
-        -p:ContinuousIntegrationBuild=true \
-        -p:IncludeSourceRevisionInInformationalVersion=false \
-        -p:EnableSourceLink=false \
-        -p:EnableSourceControlManagerQueries=false \
+    # Same properties for the build and the publish. A full rebuild (not incremental) so that no
+    # assembly built earlier with other settings ends up in the package.
+    props=(
+        --configuration Release
+        --runtime "$RUNTIME_IDENTIFIER"
+        --self-contained false
+        --nologo
+        -p:PublishReadyToRun="$READY_TO_RUN"
+        -p:ContinuousIntegrationBuild=true
+        -p:IncludeSourceRevisionInInformationalVersion=false
+        -p:EnableSourceLink=false
         -p:GenerateRuntimeConfigurationFiles=true
+    )
+    dotnet build "$project" --no-incremental "${props[@]}"
+    dotnet publish "$project" --no-build --output "$out" "${props[@]}"
 
     echo "==> $fn: dist/$fn.zip"
     node tools/deterministic-zip.mjs "$out" "dist/$fn.zip"
