@@ -1,0 +1,88 @@
+# Aurora PostgreSQL Serverless v2: scales to 0 ACU and pauses when idle (no compute charge), resumes
+# on the first connection (the Consolidation function retries DataProcess.DatabaseUnavailableException
+# with backoff while it resumes, see workflow.asl.json). Private subnets only, encrypted with the
+# pipeline key, TLS forced, master password generated and kept by RDS in Secrets Manager, IAM
+# database authentication on, backups and deletion protection on.
+
+resource "aws_db_subnet_group" "this" {
+  name        = local.name
+  description = "Private subnets of ${local.name}"
+  subnet_ids  = aws_subnet.private[*].id
+}
+
+resource "aws_rds_cluster_parameter_group" "this" {
+  name_prefix = "${local.name}-aurora-postgresql${local.db_major_version}-"
+  family      = "aurora-postgresql${local.db_major_version}"
+  description = "${local.name}: TLS only"
+
+  parameter {
+    name  = "rds.force_ssl"
+    value = "1"
+  }
+
+  parameter {
+    name  = "log_min_duration_statement"
+    value = "5000" # log statements slower than 5 s (never their parameters: log_statement stays none)
+  }
+
+  lifecycle {
+    create_before_destroy = true
+  }
+}
+
+locals {
+  db_major_version = split(".", var.db_engine_version)[0]
+}
+
+resource "aws_rds_cluster" "this" {
+  cluster_identifier                  = local.name
+  engine                              = "aurora-postgresql"
+  engine_mode                         = "provisioned"
+  engine_version                      = var.db_engine_version
+  database_name                       = var.db_name
+  master_username                     = var.db_master_username
+  manage_master_user_password         = true
+  master_user_secret_kms_key_id       = aws_kms_key.this.arn
+  iam_database_authentication_enabled = true
+  storage_encrypted                   = true
+  kms_key_id                          = aws_kms_key.this.arn
+  db_subnet_group_name                = aws_db_subnet_group.this.name
+  vpc_security_group_ids              = [aws_security_group.database.id]
+  db_cluster_parameter_group_name     = aws_rds_cluster_parameter_group.this.name
+  backup_retention_period             = var.db_backup_retention_days
+  preferred_backup_window             = "02:00-03:00"
+  preferred_maintenance_window        = "sun:04:00-sun:05:00"
+  copy_tags_to_snapshot               = true
+  deletion_protection                 = var.deletion_protection
+  skip_final_snapshot                 = false
+  final_snapshot_identifier           = "${local.name}-final"
+  enabled_cloudwatch_logs_exports     = ["postgresql"]
+
+  serverlessv2_scaling_configuration {
+    min_capacity             = var.db_min_capacity
+    max_capacity             = var.db_max_capacity
+    seconds_until_auto_pause = var.db_min_capacity == 0 ? var.db_seconds_until_auto_pause : null
+  }
+
+  depends_on = [aws_cloudwatch_log_group.database]
+}
+
+resource "aws_rds_cluster_instance" "this" {
+  count = 1
+
+  identifier                 = "${local.name}-${count.index + 1}"
+  cluster_identifier         = aws_rds_cluster.this.id
+  engine                     = aws_rds_cluster.this.engine
+  engine_version             = aws_rds_cluster.this.engine_version
+  instance_class             = "db.serverless"
+  db_subnet_group_name       = aws_db_subnet_group.this.name
+  publicly_accessible        = false
+  auto_minor_version_upgrade = true
+}
+
+# The exported PostgreSQL log, created here so it has retention and the pipeline key.
+resource "aws_cloudwatch_log_group" "database" {
+  name              = "/aws/rds/cluster/${local.name}/postgresql"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+}

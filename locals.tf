@@ -1,0 +1,113 @@
+data "aws_caller_identity" "current" {}
+
+data "aws_partition" "current" {}
+
+data "aws_region" "current" {}
+
+data "aws_availability_zones" "available" {
+  state = "available"
+}
+
+locals {
+  name       = "${var.project}-${var.environment}"
+  account_id = data.aws_caller_identity.current.account_id
+  partition  = data.aws_partition.current.partition
+  region     = data.aws_region.current.region
+  dns_suffix = data.aws_partition.current.dns_suffix
+
+  tags = merge(var.tags, {
+    Project     = var.project
+    Environment = var.environment
+    ManagedBy   = "terraform"
+  })
+
+  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+
+  # Bucket names are global: the account id and region make them unique.
+  input_bucket_name   = "${local.name}-input-${local.account_id}-${local.region}"
+  staging_bucket_name = "${local.name}-staging-${local.account_id}-${local.region}"
+
+  # Key layout. Uploads land under incoming/ (the only prefix that starts a run); the failure path
+  # moves a source it could not load to quarantine/. Stage outputs go to staging/<run-id>/ in the
+  # staging bucket and expire; the pipeline profile lives next to them under profiles/ (no expiry).
+  incoming_prefix   = "incoming/"
+  quarantine_prefix = "quarantine/"
+  staging_prefix    = "staging"
+
+  profile_path    = startswith(var.profile_file, "/") ? var.profile_file : "${path.module}/${var.profile_file}"
+  profile_dataset = jsondecode(file(local.profile_path)).dataset
+  profile_key     = "profiles/${local.profile_dataset}.json"
+
+  # Lambda packages made by scripts/package.sh (`make package`): one deterministic zip per project.
+  packages = {
+    enrichment    = "dist/enrichment.zip"
+    anonymization = "dist/anonymization.zip"
+    consolidation = "dist/consolidation.zip"
+  }
+
+  # One entry per function: its name and handler (Assembly::Namespace.Type::Method). RecordFailure
+  # (the state machine's Catch path) ships in the Consolidation package.
+  functions = {
+    enrichment = {
+      name    = "${local.name}-enrichment"
+      handler = "DataProcess.Enrichment::DataProcess.Enrichment.EnrichmentFunction::HandleAsync"
+    }
+    anonymization = {
+      name    = "${local.name}-anonymization"
+      handler = "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync"
+    }
+    consolidation = {
+      name    = "${local.name}-consolidation"
+      handler = "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync"
+    }
+    record_failure = {
+      name    = "${local.name}-record-failure"
+      handler = "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync"
+    }
+  }
+
+  lambda_runtime      = "dotnet10"
+  lambda_architecture = "arm64"
+
+  # Environment shared by every function. Only identifiers: secrets are read at run time from
+  # Secrets Manager through SSM Parameter Store's /aws/reference/secretsmanager/ path.
+  common_environment = {
+    DATAPROCESS_OBJECT_STORE = "s3"
+  }
+
+  database_environment = {
+    DATAPROCESS_DB_HOST      = aws_rds_cluster.this.endpoint
+    DATAPROCESS_DB_PORT      = tostring(aws_rds_cluster.this.port)
+    DATAPROCESS_DB_NAME      = var.db_name
+    DATAPROCESS_DB_SECRET_ID = aws_rds_cluster.this.master_user_secret[0].secret_arn
+  }
+
+  # Values bound to the ${...} placeholders of workflow.asl.json (see stepfunctions.tf).
+  workflow_template_vars = {
+    enrichment_function_arn     = aws_lambda_function.enrichment.arn
+    anonymization_function_arn  = aws_lambda_function.anonymization.arn
+    consolidation_function_arn  = aws_lambda_function.consolidation.arn
+    record_failure_function_arn = aws_lambda_function.record_failure.arn
+    profile_bucket              = aws_s3_bucket.staging.id
+    profile_key                 = local.profile_key
+    staging_bucket              = aws_s3_bucket.staging.id
+    staging_prefix              = local.staging_prefix
+  }
+}
+
+locals {
+  # Object ARNs the IAM policies are scoped to.
+  incoming_objects_arn   = "${aws_s3_bucket.input.arn}/${local.incoming_prefix}*"
+  quarantine_objects_arn = "${aws_s3_bucket.input.arn}/${local.quarantine_prefix}*"
+  staging_objects_arn    = "${aws_s3_bucket.staging.arn}/${local.staging_prefix}/*"
+  profile_objects_arn    = "${aws_s3_bucket.staging.arn}/profiles/*"
+
+  # SSM's Secrets Manager reference parameters. The parameter name embeds the secret id the caller
+  # passes (name or ARN), so the path is as narrow as IAM can express; the secretsmanager
+  # statements next to it pin the actual secret.
+  ssm_secret_reference_arn = "arn:${local.partition}:ssm:${local.region}:${local.account_id}:parameter/aws/reference/secretsmanager/*"
+
+  # Built from its name so the KMS key policy can name it without a dependency cycle.
+  object_created_rule_name = "${local.name}-object-created"
+  object_created_rule_arn  = "arn:${local.partition}:events:${local.region}:${local.account_id}:rule/${local.object_created_rule_name}"
+}

@@ -1,0 +1,76 @@
+# Identifiers only: no secret value is ever an output (the secrets' ARNs are not secret).
+
+output "input_bucket_name" {
+  description = "Bucket that receives uploads. Objects created under incoming_prefix start a run."
+  value       = aws_s3_bucket.input.id
+}
+
+output "incoming_prefix" {
+  description = "Key prefix that starts a run (uploads go to incoming/<date>/<uuid>/<name>)."
+  value       = local.incoming_prefix
+}
+
+output "quarantine_prefix" {
+  description = "Key prefix in the input bucket where the sources of failed runs are moved."
+  value       = local.quarantine_prefix
+}
+
+output "staging_bucket_name" {
+  description = "Bucket holding stage outputs (staging/<run-id>/, expiring) and the pipeline profile (profiles/)."
+  value       = aws_s3_bucket.staging.id
+}
+
+output "profile_s3_uri" {
+  description = "Where the pipeline profile used by every run is stored."
+  value       = "s3://${aws_s3_bucket.staging.id}/${local.profile_key}"
+}
+
+output "state_machine_arn" {
+  description = "ARN of the run workflow (list executions to follow runs)."
+  value       = aws_sfn_state_machine.this.arn
+}
+
+output "function_names" {
+  description = "Lambda function names by role in the pipeline."
+  value = {
+    enrichment     = aws_lambda_function.enrichment.function_name
+    anonymization  = aws_lambda_function.anonymization.function_name
+    consolidation  = aws_lambda_function.consolidation.function_name
+    record_failure = aws_lambda_function.record_failure.function_name
+  }
+}
+
+output "database_endpoint" {
+  description = "Writer endpoint of the Aurora PostgreSQL cluster (reachable only from inside the VPC)."
+  value       = aws_rds_cluster.this.endpoint
+}
+
+output "database_name" {
+  description = "Name of the pipeline database (schema dataprocess)."
+  value       = var.db_name
+}
+
+output "database_secret_arn" {
+  description = "ARN of the RDS-managed master user secret (the value stays in Secrets Manager)."
+  value       = aws_rds_cluster.this.master_user_secret[0].secret_arn
+}
+
+output "hmac_key_secret_arn" {
+  description = "ARN of the pseudonymisation HMAC key secret (the value stays in Secrets Manager)."
+  value       = aws_secretsmanager_secret.hmac_key.arn
+}
+
+output "kms_key_arn" {
+  description = "ARN of the pipeline's KMS key (buckets, logs, secrets, queue, database)."
+  value       = aws_kms_key.this.arn
+}
+
+output "events_dead_letter_queue_url" {
+  description = "SQS queue holding upload events that could not start a run."
+  value       = aws_sqs_queue.events_dlq.id
+}
+
+output "vpc_id" {
+  description = "ID of the pipeline's private VPC."
+  value       = aws_vpc.this.id
+}

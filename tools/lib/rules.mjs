@@ -1,0 +1,279 @@
+// The security and operations rules of the stack, each a function (config) → list of violations.
+// They read the hcl2json model (see terraform.mjs); expressions are compared as text, so the rules
+// follow references ("${aws_s3_bucket.input.id}") rather than evaluating anything.
+import {
+    block, blocks, dataSources, expandLocals, policyDocument, references, resolveLocal, resources, variableDefault,
+} from "./terraform.mjs";
+
+const isTrue = (v) => v === true || v === "true";
+const bucketsOf = (config) => resources(config, "aws_s3_bucket");
+const companion = (config, type, bucketName) =>
+    resources(config, type).filter((r) => references(r.body.bucket, `aws_s3_bucket.${bucketName}.`));
+
+/** "${data.aws_iam_policy_document.x.json}" → the data block, or undefined. */
+function documentOf(config, expr) {
+    const m = typeof expr === "string" && expr.match(/^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_]+)(?:\[[^\]]+\])?\.json\}$/);
+    return m ? policyDocument(config, m[1]) : undefined;
+}
+
+/** Every statement of every aws_iam_policy_document, with its document name. */
+function statements(config) {
+    return dataSources(config, "aws_iam_policy_document").flatMap((d) =>
+        blocks(d.body, "statement").map((s, i) => ({ doc: d.name, sid: s.sid ?? `#${i}`, effect: s.effect ?? "Allow", s })));
+}
+
+const asList = (v) => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+export const rules = {
+    /** Every bucket has a public access block with all four settings true. */
+    "no public bucket": (config) => bucketsOf(config).flatMap((b) => {
+        const pab = companion(config, "aws_s3_bucket_public_access_block", b.name)[0];
+        if (!pab) return [`aws_s3_bucket.${b.name}: no aws_s3_bucket_public_access_block`];
+        return ["block_public_acls", "block_public_policy", "ignore_public_acls", "restrict_public_buckets"]
+            .filter((k) => !isTrue(pab.body[k]))
+            .map((k) => `aws_s3_bucket_public_access_block.${pab.name}: ${k} is not true`);
+    }),
+
+    /** Every bucket is encrypted by default with SSE-KMS and a customer managed key. */
+    "SSE-KMS on every bucket": (config) => bucketsOf(config).flatMap((b) => {
+        const sse = companion(config, "aws_s3_bucket_server_side_encryption_configuration", b.name)[0];
+        if (!sse) return [`aws_s3_bucket.${b.name}: no server-side encryption configuration`];
+        const byDefault = block(block(sse.body, "rule"), "apply_server_side_encryption_by_default");
+        if (!byDefault || !["aws:kms", "aws:kms:dsse"].includes(byDefault.sse_algorithm)) return [`aws_s3_bucket.${b.name}: default encryption is not aws:kms`];
+        if (!references(byDefault.kms_master_key_id, "aws_kms_key.")) return [`aws_s3_bucket.${b.name}: not encrypted with the pipeline's KMS key`];
+        return [];
+    }),
+
+    /** Every bucket has a policy that denies requests without TLS on the bucket and its objects. */
+    "TLS-only bucket policy on every bucket": (config) => bucketsOf(config).flatMap((b) => {
+        const policy = companion(config, "aws_s3_bucket_policy", b.name)[0];
+        if (!policy) return [`aws_s3_bucket.${b.name}: no bucket policy`];
+        const doc = documentOf(config, policy.body.policy);
+        if (!doc) return [`aws_s3_bucket_policy.${policy.name}: policy is not an aws_iam_policy_document`];
+        const denies = blocks(doc.body, "statement").some((s) => s.effect === "Deny"
+            && asList(s.actions).some((a) => a === "s3:*")
+            && blocks(s, "condition").some((c) => c.test === "Bool" && c.variable === "aws:SecureTransport" && asList(c.values).map(String).includes("false"))
+            && asList(s.resources).some((r) => r === `\${aws_s3_bucket.${b.name}.arn}`)
+            && asList(s.resources).some((r) => r === `\${aws_s3_bucket.${b.name}.arn}/*`));
+        return denies ? [] : [`aws_s3_bucket.${b.name}: bucket policy does not deny aws:SecureTransport=false on the bucket and its objects`];
+    }),
+
+    /** The input bucket is versioned. */
+    "versioning on the input bucket": (config) => {
+        const v = companion(config, "aws_s3_bucket_versioning", "input")[0];
+        return block(v?.body, "versioning_configuration")?.status === "Enabled" ? [] : ["aws_s3_bucket.input: versioning is not Enabled"];
+    },
+
+    /** Every bucket aborts incomplete multipart uploads; the staging bucket expires stage outputs. */
+    "lifecycle expires staging and aborts incomplete multipart uploads": (config) => {
+        const problems = [];
+        for (const b of bucketsOf(config)) {
+            const lc = companion(config, "aws_s3_bucket_lifecycle_configuration", b.name)[0];
+            const enabled = blocks(lc?.body, "rule").filter((r) => r.status === "Enabled");
+            if (!enabled.some((r) => block(r, "abort_incomplete_multipart_upload")?.days_after_initiation !== undefined)) {
+                problems.push(`aws_s3_bucket.${b.name}: no enabled lifecycle rule aborts incomplete multipart uploads`);
+            }
+            if (b.name === "staging" && !enabled.some((r) => block(r, "expiration")?.days !== undefined)) {
+                problems.push("aws_s3_bucket.staging: no enabled lifecycle rule expires stage outputs");
+            }
+        }
+        return problems;
+    },
+
+    /** No route to the internet: no internet, egress-only or NAT gateway, no EIP, no default route. */
+    "no NAT or internet gateway": (config) => [
+        ...["aws_internet_gateway", "aws_egress_only_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_internet_gateway_attachment"]
+            .flatMap((t) => resources(config, t).map((r) => `${t}.${r.name}: the VPC must have no path to the internet`)),
+        ...resources(config, "aws_route").filter((r) => r.body.gateway_id || r.body.nat_gateway_id || r.body.egress_only_gateway_id)
+            .map((r) => `aws_route.${r.name}: route through a gateway`),
+        ...resources(config, "aws_route_table").filter((r) => blocks(r.body, "route").length > 0)
+            .map((r) => `aws_route_table.${r.name}: inline routes`),
+        ...resources(config, "aws_subnet").filter((r) => isTrue(r.body.map_public_ip_on_launch))
+            .map((r) => `aws_subnet.${r.name}: maps public IPs`),
+    ],
+
+    /** Only the functions that reach the database (Consolidation, RecordFailure) are in the VPC. */
+    "only Consolidation and RecordFailure in the VPC": (config) => {
+        const inVpc = resources(config, "aws_lambda_function")
+            .filter((f) => block(f.body, "vpc_config") || f.body.dynamic?.vpc_config).map((f) => f.name).sort();
+        const expected = ["consolidation", "record_failure"];
+        return JSON.stringify(inVpc) === JSON.stringify(expected) ? [] : [`functions in the VPC: [${inVpc}], expected [${expected}]`];
+    },
+
+    /** Aurora: not public, encrypted with the key, IAM auth, managed password, deletion protection by default, TLS forced. */
+    "database private, encrypted, IAM auth, deletion protection, TLS": (config) => {
+        const problems = [];
+        const clusters = resources(config, "aws_rds_cluster");
+        if (clusters.length === 0) problems.push("no aws_rds_cluster");
+        for (const c of clusters) {
+            const at = `aws_rds_cluster.${c.name}`;
+            if (!isTrue(c.body.storage_encrypted)) problems.push(`${at}: storage_encrypted is not true`);
+            if (!references(c.body.kms_key_id, "aws_kms_key.")) problems.push(`${at}: not encrypted with the pipeline's KMS key`);
+            if (!isTrue(c.body.iam_database_authentication_enabled)) problems.push(`${at}: IAM database authentication is off`);
+            if (!isTrue(c.body.manage_master_user_password)) problems.push(`${at}: master password not managed by RDS in Secrets Manager`);
+            for (const k of ["master_password", "master_password_wo"]) if (k in c.body) problems.push(`${at}: ${k} set in configuration`);
+            const dp = c.body.deletion_protection;
+            if (!(isTrue(dp) || variableDefault(config, dp) === true)) problems.push(`${at}: deletion_protection is not true by default`);
+            if (isTrue(c.body.skip_final_snapshot)) problems.push(`${at}: skip_final_snapshot is true`);
+            const pg = resources(config, "aws_rds_cluster_parameter_group")
+                .find((p) => references(c.body.db_cluster_parameter_group_name, `aws_rds_cluster_parameter_group.${p.name}.`));
+            if (!pg || !blocks(pg.body, "parameter").some((p) => p.name === "rds.force_ssl" && String(p.value) === "1")) {
+                problems.push(`${at}: cluster parameter group does not set rds.force_ssl = 1`);
+            }
+            if (!(c.body.backup_retention_period)) problems.push(`${at}: no backup retention`);
+        }
+        for (const i of resources(config, "aws_rds_cluster_instance")) {
+            if (i.body.publicly_accessible !== false && i.body.publicly_accessible !== "false") problems.push(`aws_rds_cluster_instance.${i.name}: publicly_accessible is not explicitly false`);
+        }
+        for (const i of resources(config, "aws_db_instance")) problems.push(`aws_db_instance.${i.name}: unexpected standalone DB instance`);
+        return problems;
+    },
+
+    /** Every KMS key rotates. */
+    "KMS rotation on": (config) => resources(config, "aws_kms_key")
+        .filter((k) => !isTrue(k.body.enable_key_rotation)).map((k) => `aws_kms_key.${k.name}: enable_key_rotation is not true`),
+
+    /**
+      * No wildcard in an Allow statement's actions (a Deny may use one: it only takes rights away),
+      * no NotAction, and every IAM policy argument is an aws_iam_policy_document (no inline JSON).
+      */
+    "no wildcard IAM actions": (config) => {
+        const problems = [];
+        for (const { doc, sid, effect, s } of statements(config)) {
+            if (s.not_actions) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: not_actions`);
+            if (effect !== "Allow") continue;
+            for (const a of asList(s.actions)) if (typeof a !== "string" || a.includes("*")) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: wildcard action ${JSON.stringify(a)}`);
+        }
+        const policyArgs = [
+            ["aws_iam_role", "assume_role_policy"], ["aws_iam_role_policy", "policy"], ["aws_iam_policy", "policy"],
+            ["aws_s3_bucket_policy", "policy"], ["aws_sqs_queue_policy", "policy"], ["aws_kms_key", "policy"], ["aws_vpc_endpoint", "policy"],
+        ];
+        for (const [type, arg] of policyArgs) {
+            for (const r of resources(config, type)) {
+                const expr = r.body[arg];
+                if (expr === undefined) continue;
+                const local = typeof expr === "string" && expr.match(/^\$\{local\.([A-Za-z0-9_]+)\[each\.key\]\}$/);
+                const candidates = local ? Object.values(config.locals[local[1]] ?? {}) : [expr];
+                for (const c of candidates) if (!documentOf(config, c)) problems.push(`${type}.${r.name}.${arg}: not an aws_iam_policy_document (${JSON.stringify(c)})`);
+            }
+        }
+        for (const t of ["aws_iam_role_policy_attachment", "aws_iam_policy_attachment"]) {
+            for (const r of resources(config, t)) if (String(r.body.policy_arn).includes(":aws:policy/")) problems.push(`${t}.${r.name}: AWS managed policy attached`);
+        }
+        return problems;
+    },
+
+    /** lambda:InvokeFunction only on the pipeline's function ARNs. */
+    "lambda:InvokeFunction scoped to the function ARNs": (config) => {
+        const problems = [];
+        let found = 0;
+        for (const { doc, sid, effect, s } of statements(config)) {
+            if (effect !== "Allow" || !asList(s.actions).includes("lambda:InvokeFunction")) continue;
+            found++;
+            for (const r of asList(s.resources)) if (!/^\$\{aws_lambda_function\.[A-Za-z0-9_]+\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${JSON.stringify(r)}`);
+        }
+        return found ? problems : ["no statement grants lambda:InvokeFunction (the state machine needs one)"];
+    },
+
+    /** states:StartExecution only on the state machine. */
+    "states:StartExecution scoped to the state machine": (config) => {
+        const problems = [];
+        let found = 0;
+        for (const { doc, sid, effect, s } of statements(config)) {
+            if (effect !== "Allow" || !asList(s.actions).includes("states:StartExecution")) continue;
+            found++;
+            for (const r of asList(s.resources)) if (!/^\$\{aws_sfn_state_machine\.[A-Za-z0-9_]+\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: states:StartExecution on ${JSON.stringify(r)}`);
+        }
+        return found ? problems : ["no statement grants states:StartExecution (EventBridge needs one)"];
+    },
+
+    /** Every EventBridge target retries and dead-letters to SQS. */
+    "EventBridge target has a DLQ and a retry policy": (config) => {
+        const targets = resources(config, "aws_cloudwatch_event_target");
+        if (targets.length === 0) return ["no aws_cloudwatch_event_target"];
+        return targets.flatMap((t) => {
+            const p = [];
+            if (!references(block(t.body, "dead_letter_config")?.arn, "aws_sqs_queue.")) p.push(`aws_cloudwatch_event_target.${t.name}: no SQS dead-letter queue`);
+            const retry = block(t.body, "retry_policy");
+            if (!retry?.maximum_retry_attempts || !retry?.maximum_event_age_in_seconds) p.push(`aws_cloudwatch_event_target.${t.name}: no retry policy`);
+            if (!references(t.body.role_arn, "aws_iam_role.")) p.push(`aws_cloudwatch_event_target.${t.name}: no role`);
+            return p;
+        });
+    },
+
+    /** Every log group has a retention and the KMS key; every function logs to such a group. */
+    "log groups have retention and KMS": (config) => [
+        ...resources(config, "aws_cloudwatch_log_group").flatMap((g) => [
+            ...(g.body.retention_in_days === undefined || g.body.retention_in_days === 0 ? [`aws_cloudwatch_log_group.${g.name}: no retention`] : []),
+            ...(!references(g.body.kms_key_id, "aws_kms_key.") ? [`aws_cloudwatch_log_group.${g.name}: not encrypted with the KMS key`] : []),
+        ]),
+        ...resources(config, "aws_lambda_function")
+            .filter((f) => !references(block(f.body, "logging_config")?.log_group, "aws_cloudwatch_log_group."))
+            .map((f) => `aws_lambda_function.${f.name}: logs to a group Terraform does not manage`),
+        ...resources(config, "aws_sfn_state_machine")
+            .filter((m) => !references(block(m.body, "logging_configuration")?.log_destination, "aws_cloudwatch_log_group."))
+            .map((m) => `aws_sfn_state_machine.${m.name}: no logging to a managed log group`),
+    ],
+
+    /** Every function: X-Ray active tracing and JSON logs; the state machine traces too. */
+    "Lambda tracing Active and JSON logs": (config) => [
+        ...resources(config, "aws_lambda_function").flatMap((f) => [
+            ...(block(f.body, "tracing_config")?.mode !== "Active" ? [`aws_lambda_function.${f.name}: tracing mode is not Active`] : []),
+            ...(block(f.body, "logging_config")?.log_format !== "JSON" ? [`aws_lambda_function.${f.name}: log format is not JSON`] : []),
+        ]),
+        ...resources(config, "aws_sfn_state_machine")
+            .filter((m) => !isTrue(block(m.body, "tracing_configuration")?.enabled)).map((m) => `aws_sfn_state_machine.${m.name}: tracing off`),
+    ],
+
+    /** No security group admits traffic from anywhere. */
+    "no security group ingress from 0.0.0.0/0": (config) => {
+        const open = (v) => JSON.stringify(v ?? null).match(/0\.0\.0\.0\/0|::\/0/);
+        return [
+            ...resources(config, "aws_vpc_security_group_ingress_rule").filter((r) => open(r.body.cidr_ipv4) || open(r.body.cidr_ipv6))
+                .map((r) => `aws_vpc_security_group_ingress_rule.${r.name}: open to the world`),
+            ...resources(config, "aws_security_group_rule").filter((r) => r.body.type === "ingress" && (open(r.body.cidr_blocks) || open(r.body.ipv6_cidr_blocks)))
+                .map((r) => `aws_security_group_rule.${r.name}: open to the world`),
+            ...resources(config, "aws_security_group").filter((r) => blocks(r.body, "ingress").some((i) => open(i.cidr_blocks) || open(i.ipv6_cidr_blocks)))
+                .map((r) => `aws_security_group.${r.name}: inline ingress open to the world`),
+        ];
+    },
+
+    /**
+      * No secret value leaves Secrets Manager: outputs and function environments reference no
+      * password/key/secret/token variable, no generated password, no secret value; the HMAC key is
+      * written through a write-only argument from an ephemeral password.
+      */
+    "no secret value in outputs or environment variables": (config) => {
+        const problems = [];
+        const secretish = [
+            [/\bvar\.[A-Za-z0-9_]*(password|passwd|secret|token|key)[A-Za-z0-9_]*\b/i, "a password/key/secret/token variable"],
+            [/\bephemeral\./, "an ephemeral value"],
+            [/\brandom_password\./, "a generated password"],
+            [/\.secret_string\b|\.secret_string_wo\b|\.secret_binary\b/, "a secret's value"],
+            [/\bdata\.aws_secretsmanager_secret_version\./, "a secret's value"],
+            [/\bmaster_password\b|\.password\b/, "a password attribute"],
+        ];
+        const scan = (where, value) => {
+            const text = expandLocals(config, value);
+            for (const [re, what] of secretish) if (re.test(text)) problems.push(`${where}: references ${what}`);
+        };
+        for (const [name, o] of Object.entries(config.outputs)) {
+            if (/password|secret_value|token/i.test(name)) problems.push(`output.${name}: name suggests a secret value`);
+            scan(`output.${name}`, o.value);
+        }
+        for (const f of resources(config, "aws_lambda_function")) scan(`aws_lambda_function.${f.name}.environment`, f.body.environment);
+        for (const v of resources(config, "aws_secretsmanager_secret_version")) {
+            if ("secret_string" in v.body || "secret_binary" in v.body) problems.push(`aws_secretsmanager_secret_version.${v.name}: value stored in state (use secret_string_wo)`);
+            if (!references(v.body.secret_string_wo, "ephemeral.")) problems.push(`aws_secretsmanager_secret_version.${v.name}: secret_string_wo is not an ephemeral value`);
+        }
+        for (const r of resources(config, "random_password")) problems.push(`random_password.${r.name}: a managed random_password keeps its value in state (use ephemeral)`);
+        return problems;
+    },
+};
+
+/** Runs every rule (or the named ones): { rule: [violations] }. */
+export function runRules(config, names = Object.keys(rules)) {
+    return Object.fromEntries(names.map((n) => [n, rules[n](config)]));
+}
+
+export { resolveLocal };
