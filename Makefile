@@ -14,7 +14,7 @@ PROFILE       ?= samples/customers.profile.json
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 
-.PHONY: help build run test test-dotnet db-stop clean
+.PHONY: help build run test test-dotnet test-infra tools package plan deploy destroy db-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -28,10 +28,30 @@ $(KEY_FILE): | build
 run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded PostgreSQL under .local/)
 	$(DATAPROCESS) run $(SAMPLE) --profile $(PROFILE) --key-file $(KEY_FILE) --local-dir $(LOCAL_DIR)
 
-test: test-dotnet ## Run every test (unit, handler, integration against a throwaway PostgreSQL)
+test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
 
 test-dotnet: build
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet
+
+test-infra: tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
+	cd tools && npm test
+
+tools: tools/node_modules/.package-lock.json
+
+tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.json
+	cd tools && npm ci --no-audit --no-fund --loglevel=error
+
+package: ## Build one deterministic Lambda zip per function under dist/
+	scripts/package.sh
+
+plan: ## terraform init (backend.hcl) + plan to tfplan + show; needs terraform and AWS credentials
+	scripts/terraform.sh plan
+
+deploy: ## Package, then apply the saved plan
+	scripts/terraform.sh deploy
+
+destroy: ## terraform destroy
+	scripts/terraform.sh destroy
 
 db-stop: build ## Stop the embedded PostgreSQL cluster
 	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)
