@@ -99,7 +99,7 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             var failed = RunFailure.Of(request, new CaughtError
             {
                 Error = error.GetType().Name,
-                Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }),
+                Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }, CliJsonContext.Default.DictionaryStringString),
             });
             await Invoke(failure.HandleAsync, failed, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
             throw;

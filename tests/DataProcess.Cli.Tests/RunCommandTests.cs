@@ -172,24 +172,3 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
 
     private sealed record CliRun(int ExitCode, string Output, string Error);
 }
-
-/// <summary>Files of the repository, found from the test's working directory.</summary>
-internal static class Repository
-{
-    public static string Root { get; } = Find();
-
-    public static string File(string relative) => Path.Combine(Root, relative);
-
-    private static string Find()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (System.IO.File.Exists(Path.Combine(directory.FullName, "DataProcess.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("DataProcess.sln not found above " + AppContext.BaseDirectory);
-    }
-}

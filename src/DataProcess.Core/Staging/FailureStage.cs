@@ -62,7 +62,8 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
         var text = error.Error;
         if (!string.IsNullOrWhiteSpace(error.Cause))
         {
-            text = $"{error.Error}: {error.Cause}";
+            // Some engines pass the cause as "Type: message" already.
+            text = error.Cause.StartsWith(error.Error + ":", StringComparison.Ordinal) ? error.Cause : $"{error.Error}: {error.Cause}";
             try
             {
                 using var cause = JsonDocument.Parse(error.Cause);

@@ -17,7 +17,7 @@ public sealed class SampleFileTests
     [Fact]
     public async Task Sample_file_is_what_the_generator_makes_with_the_committed_seed()
     {
-        var path = Path.Combine(RepositoryRoot(), "samples", "customers.json");
+        var path = Path.Combine(DataProcess.Testing.Repository.Root, "samples", "customers.json");
         var (expected, result) = await Generated.WriteAsync(SampleOptions);
 
         if (Environment.GetEnvironmentVariable("DATAPROCESS_REGENERATE_SAMPLES") == "1")
@@ -42,7 +42,7 @@ public sealed class SampleFileTests
     [Fact]
     public void Sample_profile_is_accepted_and_reads_the_sample_as_wrapped_records()
     {
-        var profile = ProfileLoader.LoadFile(Path.Combine(RepositoryRoot(), "samples", "customers.profile.json"));
+        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "samples", "customers.profile.json"));
 
         profile.Dataset.Should().Be("customers");
         profile.Records.Segments.Should().Equal("result");
@@ -55,7 +55,7 @@ public sealed class SampleFileTests
     [Fact]
     public async Task Every_field_the_sample_profile_names_is_in_the_generated_records()
     {
-        var profile = ProfileLoader.LoadFile(Path.Combine(RepositoryRoot(), "samples", "customers.profile.json"));
+        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "samples", "customers.profile.json"));
         var (bytes, _) = await Generated.WriteAsync(SampleOptions);
         var valid = Generated.Records(bytes, OutputShape.WrappedArray).Where(Generated.IsValid).ToList();
 
@@ -99,17 +99,5 @@ public sealed class SampleFileTests
         var common = expected.AsSpan().CommonPrefixLength(actual);
         return common == expected.Length && common == actual.Length ? -1 : common;
     }
-
-    internal static string RepositoryRoot()
-    {
-        for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "DataProcess.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"DataProcess.sln not found above {AppContext.BaseDirectory}");
-    }
 }
+

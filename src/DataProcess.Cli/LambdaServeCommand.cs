@@ -1,0 +1,55 @@
+using System.CommandLine;
+using DataProcess.Anonymization;
+using DataProcess.Consolidation;
+using DataProcess.Core.Local;
+using DataProcess.Core.Ports;
+using DataProcess.Enrichment;
+using DataProcess.Postgres;
+
+namespace DataProcess.Cli;
+
+/// <summary><c>dataprocess lambda-serve</c>: the real handlers behind the Lambda Invoke API.</summary>
+internal static class LambdaServeCommand
+{
+    public static Command Create(CliConsole console)
+    {
+        var port = new Option<int>("--port") { Description = "Port on 127.0.0.1 (0: any free port).", DefaultValueFactory = _ => 9001 };
+        var store = new Option<string?>("--store") { Description = "Directory whose subdirectories are the buckets. Default: LOCAL_DIR/store." };
+        var keyFile = new Option<FileInfo?>("--key-file") { Description = "The HMAC key (base64, at least 32 bytes). Default: $DATAPROCESS_HMAC_KEY." };
+        var localDir = DataProcessCli.LocalDirectoryOption(console);
+        var command = new Command("lambda-serve", "Serve the handlers behind the Lambda Invoke API, for a local Step Functions engine.")
+        {
+            port, store, keyFile, localDir,
+        };
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var directory = parse.GetValue(localDir)!;
+            var keys = new LocalHmacKeySource(parse.GetValue(keyFile)?.FullName, console.Environment);
+            await keys.GetKeyAsync(ct);
+            var connectionString = await DataProcessCli.DatabaseAsync(console, directory, ct);
+            await SchemaMigrator.MigrateAsync(connectionString, ct);
+            await using var sink = PostgresRecordSink.Create(connectionString);
+            var objects = new DirectoryObjectStore(parse.GetValue(store) ?? Path.Combine(directory, "store"));
+
+            await using var server = new LambdaInvokeServer(Functions(objects, sink, keys), parse.GetValue(port), console.Error);
+            await console.Out.WriteLineAsync($"listening on {server.Url} (set AWS_ENDPOINT_URL_LAMBDA={server.Url}); Ctrl-C stops");
+            await console.Out.FlushAsync(ct);
+            await server.RunAsync(ct);
+            return DataProcessCli.Success;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The four functions of the state machine, by the end of their Terraform names
+    /// (<c>&lt;project&gt;-&lt;environment&gt;-enrichment</c> …). Like the deployed RecordFailure, the failure path quarantines.
+    /// </summary>
+    internal static IReadOnlyList<(string Suffix, Func<Stream, Task<Stream>> Handler)> Functions(IObjectStore store, IRecordSink sink, IHmacKeySource keys) =>
+    [
+        ("-enrichment", new EnrichmentFunction(store).HandleAsync),
+        ("-anonymization", new AnonymizationFunction(store, keys).HandleAsync),
+        ("-consolidation", new ConsolidationFunction(store, sink).HandleAsync),
+        ("-record-failure", new RunFailureFunction(store, sink, quarantine: true).HandleAsync),
+    ];
+}

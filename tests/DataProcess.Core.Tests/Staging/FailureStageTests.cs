@@ -1,0 +1,24 @@
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Staging;
+
+namespace DataProcess.Core.Tests.Staging;
+
+public sealed class FailureStageTests
+{
+    [Theory]
+    [InlineData("MalformedInputException", """{"errorType":"MalformedInputException","errorMessage":"a.json: malformed JSON at line 2, column 3","stackTrace":["at X"]}""", "MalformedInputException: a.json: malformed JSON at line 2, column 3")]
+    [InlineData("MalformedInputException", "MalformedInputException: a.json: truncated", "MalformedInputException: a.json: truncated")]
+    [InlineData("States.Timeout", "the task timed out", "States.Timeout: the task timed out")]
+    [InlineData("States.Timeout", null, "States.Timeout")]
+    [InlineData("Lambda.Unknown", "{not json", "Lambda.Unknown: {not json")]
+    public void Describes_a_caught_error_as_type_and_message(string error, string? cause, string expected)
+    {
+        FailureStage.Describe(new CaughtError { Error = error, Cause = cause }).Should().Be(expected);
+    }
+
+    [Fact]
+    public void Caps_the_ledger_error_text()
+    {
+        FailureStage.Describe(new CaughtError { Error = "E", Cause = new string('x', 5000) }).Should().HaveLength(2000);
+    }
+}
