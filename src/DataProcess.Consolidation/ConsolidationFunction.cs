@@ -24,7 +24,7 @@ public sealed class ConsolidationFunction
     public async Task<Stream> HandleAsync(Stream input)
     {
         var request = await PayloadSerializer.ReadAsync(input, PayloadJsonContext.Default.ConsolidationRequest);
-        var summary = await _stage.RunAsync(request);
+        var summary = await Transient.RetryableAsync(() => _stage.RunAsync(request));
         return PayloadSerializer.Write(summary, PayloadJsonContext.Default.RunSummary);
     }
 }

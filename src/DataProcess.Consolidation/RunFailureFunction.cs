@@ -24,7 +24,7 @@ public sealed class RunFailureFunction
     public async Task<Stream> HandleAsync(Stream input)
     {
         var failure = await PayloadSerializer.ReadAsync(input, PayloadJsonContext.Default.RunFailure);
-        var recorded = await _stage.RunAsync(failure);
+        var recorded = await Transient.RetryableAsync(() => _stage.RunAsync(failure));
         return PayloadSerializer.Write(recorded, PayloadJsonContext.Default.FailureRecorded);
     }
 }

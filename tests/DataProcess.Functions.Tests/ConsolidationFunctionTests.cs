@@ -98,6 +98,19 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 
+    [Fact]
+    public async Task An_unreachable_database_is_reported_as_unavailable_so_the_state_machine_retries()
+    {
+        // Nothing listens on port 1: the same refusal a paused Aurora cluster gives while it resumes.
+        await using var scenario = new FunctionScenario("Host=127.0.0.1;Port=1;Timeout=3;Pooling=false");
+
+        var act = () => scenario.RunAsync();
+
+        var error = (await act.Should().ThrowAsync<Consolidation.DatabaseUnavailableException>()).Which;
+        error.GetType().Name.Should().Be("DatabaseUnavailableException", "workflow.asl.json retries the error by this name");
+        error.Message.Should().StartWith("the database is unavailable (it may be resuming from auto-pause)");
+    }
+
     private async Task<string> EmailPseudonymAsync(byte[] key)
     {
         var database = await postgres.CreateDatabaseAsync();
