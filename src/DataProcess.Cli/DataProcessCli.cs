@@ -74,6 +74,9 @@ internal static class DataProcessCli
     private static string Describe(Exception e) => e switch
     {
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
+
+        // The handler's name for "retry me" in the state machine; on a workstation the cause says more.
+        Consolidation.DatabaseUnavailableException { InnerException: { } inner } => Describe(inner),
         Npgsql.PostgresException pg => $"PostgreSQL: {pg.MessageText} ({pg.SqlState})",
         Npgsql.NpgsqlException npgsql => $"PostgreSQL: {npgsql.Message}",
         _ => e.Message.ReplaceLineEndings(" "),

@@ -44,7 +44,8 @@ internal sealed record LocalRunResult(RunSummary Summary, long SourceBytes, doub
 /// called with the same JSON payloads, Enrichment and Anonymization concurrently, then
 /// Consolidation; on a failure, the failure path. Objects live in a directory store.
 /// </summary>
-internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, string localDirectory)
+/// <param name="wrapStore">Lets tests put a fault-injecting store (a full disk) in front of the directory store.</param>
+internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, string localDirectory, Func<IObjectStore, IObjectStore>? wrapStore = null)
 {
     private const string SourceBucket = "source";
     private const string ProfileBucket = "profiles";
@@ -55,9 +56,10 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
         var stopwatch = Stopwatch.StartNew();
         var input = new FileInfo(inputPath);
         var profileFile = new FileInfo(profilePath);
-        var store = new DirectoryObjectStore(Path.Combine(localDirectory, "store"))
+        IObjectStore store = new DirectoryObjectStore(Path.Combine(localDirectory, "store"))
             .MapBucket(SourceBucket, input.DirectoryName!)
             .MapBucket(ProfileBucket, profileFile.DirectoryName!);
+        store = wrapStore?.Invoke(store) ?? store;
 
         var source = new ObjectRef(SourceBucket, input.Name);
         progress.SourceBytes = input.Length;
@@ -87,11 +89,6 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             progress.StagedBytes = (await store.HeadAsync(anonymizing.Result.Output, cancellationToken)).Size;
 
             var summary = await Invoke(consolidation.HandleAsync, ConsolidationRequest.After(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
-            foreach (var stage in stages)
-            {
-                await store.DeleteAsync(stage.Output, cancellationToken);
-            }
-
             return new LocalRunResult(summary, input.Length, stopwatch.Elapsed.TotalSeconds);
         }
         catch (Exception error) when (IsRunFailure(error))
@@ -103,6 +100,27 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             });
             await Invoke(failure.HandleAsync, failed, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
             throw;
+        }
+        finally
+        {
+            // A failed run's staging outputs (the stage that finished, or both when Consolidation failed) are of no
+            // use and would pile up under the local directory: remove them whatever happened.
+            await DeleteStagingAsync(store, request);
+        }
+    }
+
+    private static async Task DeleteStagingAsync(IObjectStore store, StageRequest request)
+    {
+        foreach (var stage in (string[])[Core.Staging.ConsolidationStage.Enrichment, Core.Staging.ConsolidationStage.Anonymization])
+        {
+            try
+            {
+                await store.DeleteAsync(request.Staging.For(request.RunId, stage), CancellationToken.None);
+            }
+            catch (IOException)
+            {
+                // Never written (DirectoryNotFoundException is an IOException): nothing to remove.
+            }
         }
     }
 

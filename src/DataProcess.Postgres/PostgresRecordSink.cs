@@ -51,6 +51,20 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
     public async Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default)
     {
         Validate(run);
+        try
+        {
+            return await BeginOnceAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (IsDeadPooledConnection(e))
+        {
+            // Nothing was loaded yet (the transaction, if any, died with the connection): start over once on a fresh one.
+            _dataSource.Clear();
+            return await BeginOnceAsync(run, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IRunLoad?> BeginOnceAsync(RunDescriptor run, CancellationToken cancellationToken)
+    {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         NpgsqlTransaction? transaction = null;
         try
@@ -143,6 +157,20 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
     {
         Validate(run);
         ArgumentNullException.ThrowIfNull(error);
+        try
+        {
+            await RecordFailureOnceAsync(run, error, cancellationToken).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (IsDeadPooledConnection(e))
+        {
+            // The failure row is an idempotent upsert: writing it again on a fresh connection is safe.
+            _dataSource.Clear();
+            await RecordFailureOnceAsync(run, error, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async Task RecordFailureOnceAsync(RunDescriptor run, string error, CancellationToken cancellationToken)
+    {
         await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(
             """
@@ -196,6 +224,18 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
 
         return false;
     }
+
+    /// <summary>
+    /// A pooled connection that the server closed while it sat idle: after a restart or failover every idle
+    /// connection in the pool is dead, and Npgsql only finds out on first use (a broken pipe, or the server's
+    /// 57P01 "terminating connection due to administrator command" read late). Clearing the pool and trying once
+    /// more on a new connection is what makes a long-lived process (a warm Lambda) survive a database restart.
+    /// </summary>
+    private static bool IsDeadPooledConnection(NpgsqlException exception) => exception switch
+    {
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown,
+        _ => exception.InnerException is IOException or SocketException or EndOfStreamException,
+    };
 
     /// <summary>Disposes the data source when the sink created it (<see cref="Create"/>).</summary>
     public async ValueTask DisposeAsync()

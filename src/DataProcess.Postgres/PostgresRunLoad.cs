@@ -24,6 +24,7 @@ internal sealed class PostgresRunLoad : IRunLoad
     private long _sequence;
     private long _stagedRecords;
     private long _rejects;
+    private bool _sequenceIsRecordIndex = true;
 
     internal PostgresRunLoad(RunDescriptor run, NpgsqlConnection connection, NpgsqlTransaction transaction, NpgsqlBinaryImporter importer)
     {
@@ -62,6 +63,7 @@ internal sealed class PostgresRunLoad : IRunLoad
             throw;
         }
 
+        _sequenceIsRecordIndex &= _sequence == recordIndex;
         _sequence++;
         _stagedRecords++;
     }
@@ -93,6 +95,7 @@ internal sealed class PostgresRunLoad : IRunLoad
             throw;
         }
 
+        _sequenceIsRecordIndex &= _sequence == recordIndex;
         _sequence++;
         _rejects++;
     }
@@ -102,7 +105,15 @@ internal sealed class PostgresRunLoad : IRunLoad
         var importer = EnsureOpen();
         try
         {
-            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (RefusedRow(e) is { } row)
+            {
+                throw Refused(e, row);
+            }
+
             _importer = null;
             await importer.DisposeAsync().ConfigureAwait(false);
 
@@ -212,6 +223,32 @@ internal sealed class PostgresRunLoad : IRunLoad
         }
 
         await PostgresRecordSink.DisposeQuietlyAsync(_transaction, _connection).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The staged row a data exception (class 22, e.g. 22003 "value overflows numeric format", 22P05 "unsupported
+    /// Unicode escape sequence") of the COPY is about: the error's context reads "COPY table, line N, column data".
+    /// </summary>
+    private static long? RefusedRow(PostgresException e)
+    {
+        if (!e.SqlState.StartsWith("22", StringComparison.Ordinal) || e.Where is not { } where)
+        {
+            return null;
+        }
+
+        var match = System.Text.RegularExpressions.Regex.Match(where, @"^COPY [^,]+, line (\d+)");
+        return match.Success && long.TryParse(match.Groups[1].ValueSpan, System.Globalization.CultureInfo.InvariantCulture, out var line) ? line - 1 : null;
+    }
+
+    private Exception Refused(PostgresException e, long row)
+    {
+        // The message text only: PostgreSQL's detail and some messages ("invalid input syntax for type numeric: "...")
+        // quote the value, which may be personal data.
+        var colon = e.MessageText.IndexOf(':', StringComparison.Ordinal);
+        var problem = $"PostgreSQL refused a value in it ({(colon < 0 ? e.MessageText : e.MessageText[..colon])}, SQLSTATE {e.SqlState})";
+        return _sequenceIsRecordIndex
+            ? new RecordRefusedException(row, problem)
+            : new RecordRefusedException(null, $"{problem}, staged row {row}");
     }
 
     private NpgsqlBinaryImporter EnsureOpen() => _state switch

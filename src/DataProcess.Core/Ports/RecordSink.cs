@@ -32,3 +32,17 @@ public interface IRunLoad : IAsyncDisposable
     /// <summary>Upserts the staged records (the last duplicate of an id wins), writes the ledger row and commits.</summary>
     Task<LoadResult> CompleteAsync(CancellationToken cancellationToken = default);
 }
+
+/// <summary>
+/// The sink cannot store a record the JSON reader accepted: JSON allows values a database may not hold (a number
+/// like <c>1e99999999</c> overflows PostgreSQL's numeric, <c>\u0000</c> cannot be in a jsonb string). The message
+/// says what is wrong with the record, never its content.
+/// </summary>
+public sealed class RecordRefusedException(long? recordIndex, string problem, string? source = null)
+    : Exception($"{(source is null ? null : source + ": ")}{(recordIndex is { } index ? $"record {index}" : "a record")} cannot be stored: {problem}")
+{
+    /// <summary>The record's index in the source, when the sink knows it.</summary>
+    public long? RecordIndex { get; } = recordIndex;
+
+    public string Problem { get; } = problem;
+}

@@ -184,11 +184,12 @@ public sealed class JsonRecordReader : IAsyncDisposable
             }
 
             throw new MalformedInputException(BytesRead == 0
-                ? $"{_sourceName}: the file is empty"
-                : $"{_sourceName}: the file contains only whitespace");
+                ? $"{_sourceName}: the file is empty: no JSON value at byte offset 0"
+                : $"{_sourceName}: the file contains only whitespace: no JSON value before its end at byte offset {BytesRead}");
         }
 
         var c = span[first];
+        var at = $"at byte offset {Offset(first)}";
         var segments = _location.Segments;
         if (segments is null)
         {
@@ -196,20 +197,20 @@ public sealed class JsonRecordReader : IAsyncDisposable
             {
                 (byte)'[' => InputShape.TopLevelArray,
                 (byte)'{' => InputShape.Ndjson,
-                _ => throw new MalformedInputException($"{_sourceName}: the top-level value is {DescribeStart(c)}; expected an array of records or NDJSON objects"),
+                _ => throw new MalformedInputException($"{_sourceName}: the top-level value is {DescribeStart(c)} {at}; expected an array of records or NDJSON objects"),
             };
         }
         else if (segments.Count == 0)
         {
             Shape = c == (byte)'['
                 ? InputShape.TopLevelArray
-                : throw new MalformedInputException($"{_sourceName}: the profile's records is \"$\" but the top-level value is {DescribeStart(c)}, not an array");
+                : throw new MalformedInputException($"{_sourceName}: the profile's records is \"$\" but the top-level value is {DescribeStart(c)}, not an array ({at})");
         }
         else
         {
             Shape = c == (byte)'{'
                 ? InputShape.ArrayAtPath
-                : throw new MalformedInputException($"{_sourceName}: the profile's records is \"{_location.Text}\" but the top-level value is {DescribeStart(c)}, not an object");
+                : throw new MalformedInputException($"{_sourceName}: the profile's records is \"{_location.Text}\" but the top-level value is {DescribeStart(c)}, not an object ({at})");
         }
 
         switch (Shape)
@@ -250,7 +251,7 @@ public sealed class JsonRecordReader : IAsyncDisposable
                 case JsonTokenType.StartObject when reader.CurrentDepth == 0:
                     continue;
                 case JsonTokenType.EndObject when reader.CurrentDepth == _matched:
-                    throw new MalformedInputException($"{_sourceName}: the records path {_location.Text} was not found: no '{_location.Segments![_matched]}' in {(_matched == 0 ? "the top-level object" : "$." + string.Join('.', _location.Segments!.Take(_matched)))}");
+                    throw new MalformedInputException($"{_sourceName}: the records path {_location.Text} was not found: no '{_location.Segments![_matched]}' in {(_matched == 0 ? "the top-level object" : "$." + string.Join('.', _location.Segments!.Take(_matched)))}, which ends at byte offset {Offset(reader.TokenStartIndex)}");
                 case JsonTokenType.PropertyName when reader.CurrentDepth == _matched + 1:
                     var isWanted = reader.ValueTextEquals(_segments[_matched]);
                     if (!reader.Read())

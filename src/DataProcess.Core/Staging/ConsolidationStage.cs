@@ -81,7 +81,17 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                 ArrayPool<byte>.Shared.Return(merged);
             }
 
-            var result = await load.CompleteAsync(cancellationToken);
+            LoadResult result;
+            try
+            {
+                result = await load.CompleteAsync(cancellationToken);
+            }
+            catch (RecordRefusedException e)
+            {
+                // Name the file, as every other refusal of the input does.
+                throw new RecordRefusedException(e.RecordIndex, e.Problem, RecordStage.SourceName(request.Source));
+            }
+
             return Summary(request, profile.Dataset, "succeeded", result, stopwatch);
         }
     }

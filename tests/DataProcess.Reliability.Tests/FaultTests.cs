@@ -1,0 +1,226 @@
+using DataProcess.Cli.Samples;
+using DataProcess.Consolidation;
+using DataProcess.Core.Local;
+using DataProcess.Core.Payloads;
+using DataProcess.Core.Ports;
+using DataProcess.Postgres;
+using DataProcess.Testing;
+using Npgsql;
+
+namespace DataProcess.Reliability.Tests;
+
+/// <summary>
+/// Matrix section 5: the database or the disk fails under a run. The run fails cleanly (one <c>error:</c> line,
+/// exit 1), nothing of it is half-loaded, and the next run works.
+/// </summary>
+public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IDisposable
+{
+    private const string Profile = """{"dataset":"customers","records":"$.result","id":"id","require":["email"],"anonymize":{"email":"hash","name":"hash","phone":"mask"}}""";
+    private readonly CliHarness _cli = new();
+
+    [Fact]
+    public async Task A_database_on_a_closed_port_fails_the_run_with_one_clear_error_line()
+    {
+        var input = _cli.File("input.json", """[{"id":1,"email":"a@example.org"}]""");
+
+        var run = await _cli.RunAsync("Host=127.0.0.1;Port=1;Database=dataprocess;Username=postgres;Timeout=5", "run", input, "--profile", _cli.Profile());
+
+        run.ExitCode.Should().Be(1);
+        run.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: PostgreSQL: ").And.Contain("127.0.0.1:1").And.NotContain("   at ");
+        _cli.LeftoverFiles().Should().BeEmpty("the database is checked before anything is staged");
+    }
+
+    [Fact]
+    public async Task A_database_socket_directory_that_does_not_exist_fails_the_run_with_one_clear_error_line()
+    {
+        var input = _cli.File("input.json", """[{"id":1,"email":"a@example.org"}]""");
+
+        var run = await _cli.RunAsync("Host=/nonexistent/dataprocess-socket;Database=dataprocess;Username=postgres;Timeout=5", "run", input, "--profile", _cli.Profile());
+
+        run.ExitCode.Should().Be(1);
+        run.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: PostgreSQL: ").And.Contain("/nonexistent/dataprocess-socket").And.NotContain("   at ");
+        _cli.LeftoverFiles().Should().BeEmpty("the database is checked before anything is staged");
+    }
+
+    [Fact]
+    public async Task A_backend_killed_mid_copy_fails_the_run_without_a_row_and_a_rerun_succeeds()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var databaseName = new NpgsqlConnectionStringBuilder(database).Database!;
+        var input = Path.Combine(_cli.Directory, "big.json");
+        await using (var stream = File.Create(input))
+        {
+            await CustomerGenerator.WriteAsync(stream, new GeneratorOptions { Seed = 7, TargetBytes = 12_000_000 }, CancellationToken.None);
+        }
+
+        var profile = _cli.Profile(Profile);
+        var running = Task.Run(() => _cli.RunAsync(database, "run", input, "--profile", profile));
+        var killed = await KillCopyAsync(databaseName, running);
+        var run = await running;
+
+        killed.Should().BeTrue("the test must catch the load while its COPY runs");
+        run.ExitCode.Should().Be(1, run.Output);
+        run.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: PostgreSQL: ");
+        (await Ledger.RecordsAsync(database)).Should().Be(0, "the killed transaction rolled back");
+        (await Ledger.RunsAsync(database)).Should().OnlyContain(r => r.Status == "failed");
+        _cli.LeftoverFiles().Should().BeEmpty();
+
+        var rerun = await _cli.RunAsync(database, "run", input, "--profile", profile, "--json");
+
+        rerun.ExitCode.Should().Be(0, rerun.Error);
+        rerun.Output.Should().Contain("\"status\":\"succeeded\"");
+        (await Ledger.RecordsAsync(database)).Should().BeGreaterThan(10_000);
+    }
+
+    [Fact]
+    public async Task Consolidation_with_a_staging_output_missing_fails_naming_the_object_and_loads_nothing()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await SchemaMigrator.MigrateAsync(database);
+        var store = new DirectoryObjectStore(Path.Combine(_cli.Directory, "store"));
+        var profile = new ObjectRef("profiles", "customers.json");
+        await store.WriteAsync(profile, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(Profile), ct).AsTask());
+        var runId = Guid.NewGuid();
+        var staging = new StagingLocation("staging", "runs");
+        var request = new ConsolidationRequest
+        {
+            RunId = runId,
+            StartedAt = DateTimeOffset.UtcNow,
+            Source = new ObjectRef("source", "customers.json"),
+            SourceETag = "etag",
+            Profile = profile,
+            Staging = staging,
+            Stages =
+            [
+                new StageResult { RunId = runId, Stage = "enrichment", Output = staging.For(runId, "enrichment"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
+                new StageResult { RunId = runId, Stage = "anonymization", Output = staging.For(runId, "anonymization"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
+            ],
+        };
+        await using var sink = PostgresRecordSink.Create(database);
+        var consolidation = new ConsolidationFunction(store, sink);
+
+        var act = () => PayloadSerializer.InvokeAsync(consolidation.HandleAsync, request, PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
+
+        (await act.Should().ThrowAsync<ObjectNotFoundException>()).Which.Message.Should().Be($"object staging/runs/{runId:D}/anonymization.ndjson does not exist");
+        (await Ledger.RecordsAsync(database)).Should().Be(0);
+        (await Ledger.RunsAsync(database)).Should().BeEmpty("the state machine's failure path records the run, not Consolidation");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).Should().Be(0, "the dataset's load lock went with the rolled-back transaction");
+    }
+
+    [Fact]
+    public async Task A_full_disk_while_staging_fails_the_run_cleanly_and_leaves_no_staging_object()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await SchemaMigrator.MigrateAsync(database);
+        var input = _cli.File("customers.json", "{\"result\":[" + string.Join(",\n", Enumerable.Range(0, 2000).Select(i => $$"""{"id":"c{{i}}","email":"c{{i}}@example.org","name":"Name {{i}}"}""")) + "]}");
+        var profile = _cli.Profile(Profile);
+        await using var sink = PostgresRecordSink.Create(database);
+        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => new DiskFullObjectStore(store, capacity: 16 * 1024));
+
+        var act = () => pipeline.RunAsync(input, profile, new Cli.RunProgress(), CancellationToken.None);
+
+        (await act.Should().ThrowAsync<IOException>()).Which.Message.Should().Be("No space left on device");
+        var ledger = (await Ledger.RunsAsync(database)).Should().ContainSingle().Subject;
+        ledger.Status.Should().Be("failed");
+        ledger.Error.Should().Be("IOException: No space left on device");
+        (await Ledger.RecordsAsync(database)).Should().Be(0);
+        _cli.LeftoverFiles().Should().BeEmpty("neither the partial output nor the other stage's output may stay behind");
+    }
+
+    public void Dispose() => _cli.Dispose();
+
+    /// <summary>Waits for the run's COPY to show up in pg_stat_activity and terminates its backend.</summary>
+    private async Task<bool> KillCopyAsync(string databaseName, Task running)
+    {
+        await using var connection = new NpgsqlConnection(postgres.AdminConnectionString);
+        await connection.OpenAsync();
+        while (!running.IsCompleted)
+        {
+            await using var command = new NpgsqlCommand(
+                """
+                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                WHERE datname = @database AND state = 'active' AND query LIKE 'COPY %'
+                """,
+                connection);
+            command.Parameters.AddWithValue("database", databaseName);
+            if (await command.ExecuteScalarAsync() is true)
+            {
+                return true;
+            }
+
+            await Task.Delay(5);
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// The object store of a machine whose disk fills up: writes throw IOException("No space left on device")
+    /// once <paramref name="capacity"/> bytes of staging output were written, as a real full disk would.
+    /// </summary>
+    private sealed class DiskFullObjectStore(IObjectStore inner, long capacity) : IObjectStore
+    {
+        private long _written;
+
+        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
+
+        public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.OpenReadAsync(obj, cancellationToken);
+
+        public Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
+            inner.WriteAsync(obj, (stream, ct) => produce(new CappedStream(stream, this), ct), cancellationToken);
+
+        public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default) => inner.MoveAsync(from, to, cancellationToken);
+
+        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
+
+        private void Take(int count)
+        {
+            if (Interlocked.Add(ref _written, count) > capacity)
+            {
+                throw new IOException("No space left on device");
+            }
+        }
+
+        private sealed class CappedStream(Stream inner, DiskFullObjectStore disk) : Stream
+        {
+            public override bool CanRead => false;
+
+            public override bool CanSeek => false;
+
+            public override bool CanWrite => true;
+
+            public override long Length => inner.Length;
+
+            public override long Position
+            {
+                get => inner.Position;
+                set => throw new NotSupportedException();
+            }
+
+            public override void Write(byte[] buffer, int offset, int count)
+            {
+                disk.Take(count);
+                inner.Write(buffer, offset, count);
+            }
+
+            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                disk.Take(buffer.Length);
+                await inner.WriteAsync(buffer, cancellationToken);
+            }
+
+            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override void Flush() => inner.Flush();
+
+            public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
+
+            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+            public override void SetLength(long value) => throw new NotSupportedException();
+        }
+    }
+}
