@@ -29,12 +29,15 @@ run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded
 	$(DATAPROCESS) run $(SAMPLE) --profile $(PROFILE) --key-file $(KEY_FILE) --local-dir $(LOCAL_DIR)
 
 test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
+	@scripts/test-summary.sh $(LOCAL_DIR)/test-dotnet.log $(LOCAL_DIR)/test-infra.log
 
 test-dotnet: build tools
-	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet
+	@mkdir -p $(LOCAL_DIR)
+	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet | tee $(LOCAL_DIR)/test-dotnet.log
 
 test-infra: tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
-	cd tools && npm test
+	@mkdir -p $(LOCAL_DIR)
+	cd tools && npm test | tee $(abspath $(LOCAL_DIR))/test-infra.log
 
 tools: tools/node_modules/.package-lock.json
 
