@@ -35,6 +35,8 @@ internal static class DataProcessCli
         root.Subcommands.Add(GenerateCommand(console));
         root.Subcommands.Add(KeygenCommand(console));
         root.Subcommands.Add(DatabaseCommand(console));
+        root.Subcommands.Add(UploadCommand.Create(console));
+        root.Subcommands.Add(StackCommand.Create(console));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -237,14 +239,14 @@ internal static class DataProcessCli
         return new Command("db", "The embedded PostgreSQL cluster under the local directory.") { start, stop };
     }
 
-    private static Option<string> LocalDirectoryOption(CliConsole console) => new("--local-dir")
+    internal static Option<string> LocalDirectoryOption(CliConsole console) => new("--local-dir")
     {
         Description = "Working directory for the local object store and the embedded cluster.",
         DefaultValueFactory = _ => console.Environment(LocalDirectoryVariable) is { Length: > 0 } value ? value : ".local",
     };
 
     /// <summary><c>DATAPROCESS_DATABASE</c> when set, else the embedded cluster (started on first use).</summary>
-    private static async Task<string> DatabaseAsync(CliConsole console, string localDirectory, CancellationToken cancellationToken)
+    internal static async Task<string> DatabaseAsync(CliConsole console, string localDirectory, CancellationToken cancellationToken)
     {
         if (console.Environment(DatabaseVariable) is { Length: > 0 } connectionString)
         {
