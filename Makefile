@@ -30,7 +30,8 @@ run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded
 
 test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
 
-test-dotnet: build
+# The S3 adapter and local-stack tests start s3rver from tools/node_modules.
+test-dotnet: build tools
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet
 
 test-infra: tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
