@@ -31,6 +31,7 @@ run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded
 test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
 	@scripts/test-summary.sh $(LOCAL_DIR)/test-dotnet.log $(LOCAL_DIR)/test-infra.log
 
+# The S3 adapter and local-stack tests start s3rver, the workflow tests aws-local-stepfunctions, from tools/node_modules.
 test-dotnet: build tools
 	@mkdir -p $(LOCAL_DIR)
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet | tee $(LOCAL_DIR)/test-dotnet.log

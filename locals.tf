@@ -43,6 +43,7 @@ locals {
     enrichment    = "dist/enrichment.zip"
     anonymization = "dist/anonymization.zip"
     consolidation = "dist/consolidation.zip"
+    uploadurl     = "dist/uploadurl.zip"
   }
 
   # One entry per function: its name and handler (Assembly::Namespace.Type::Method). RecordFailure

@@ -74,3 +74,8 @@ output "vpc_id" {
   description = "ID of the pipeline's private VPC."
   value       = aws_vpc.this.id
 }
+
+output "upload_api_url" {
+  description = "Base URL of the upload API: `dataprocess upload FILE --api <this>` (POST <this>/uploads, SigV4-signed by default)."
+  value       = aws_apigatewayv2_api.uploads.api_endpoint
+}

@@ -277,3 +277,86 @@ variable "alarm_actions" {
     error_message = "alarm_actions must be ARNs."
   }
 }
+
+variable "upload_api_authorization" {
+  description = "Authorization of POST /uploads: AWS_IAM (SigV4-signed calls, e.g. `dataprocess upload`) or JWT (a JWT authorizer with upload_jwt_issuer and upload_jwt_audience)."
+  type        = string
+  default     = "AWS_IAM"
+
+  validation {
+    condition     = contains(["AWS_IAM", "JWT"], var.upload_api_authorization)
+    error_message = "upload_api_authorization must be AWS_IAM or JWT (the route is never open)."
+  }
+}
+
+variable "upload_jwt_issuer" {
+  description = "Issuer URL of the JWT authorizer (used when upload_api_authorization is JWT), e.g. a Cognito user pool or an OIDC provider."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.upload_jwt_issuer == null || can(regex("^https://", var.upload_jwt_issuer))
+    error_message = "upload_jwt_issuer must be an https:// URL."
+  }
+}
+
+variable "upload_jwt_audience" {
+  description = "Accepted audiences (client ids) of the JWT authorizer (used when upload_api_authorization is JWT)."
+  type        = list(string)
+  default     = []
+}
+
+variable "upload_max_bytes" {
+  description = "Largest file (bytes) the upload API presigns; S3 enforces it through the POST policy's content-length-range. S3 caps a POST upload at 5 GB."
+  type        = number
+  default     = 1073741824
+
+  validation {
+    condition     = var.upload_max_bytes >= 1 && var.upload_max_bytes <= 5000000000 && floor(var.upload_max_bytes) == var.upload_max_bytes
+    error_message = "upload_max_bytes must be a whole number of bytes between 1 and 5000000000."
+  }
+}
+
+variable "upload_url_expiry_seconds" {
+  description = "Lifetime (seconds) of a presigned upload; S3 refuses the POST after it."
+  type        = number
+  default     = 900
+
+  validation {
+    condition     = var.upload_url_expiry_seconds >= 60 && var.upload_url_expiry_seconds <= 3600
+    error_message = "upload_url_expiry_seconds must be between 60 and 3600."
+  }
+}
+
+variable "upload_url_memory_mb" {
+  description = "Memory (MB) of the UploadUrl function (it only signs a policy)."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = var.upload_url_memory_mb >= 128 && var.upload_url_memory_mb <= 10240
+    error_message = "upload_url_memory_mb must be between 128 and 10240."
+  }
+}
+
+variable "upload_api_throttling_rate_limit" {
+  description = "Steady-state requests per second accepted by the upload API (stage default route throttling)."
+  type        = number
+  default     = 10
+
+  validation {
+    condition     = var.upload_api_throttling_rate_limit >= 1 && var.upload_api_throttling_rate_limit <= 10000
+    error_message = "upload_api_throttling_rate_limit must be between 1 and 10000."
+  }
+}
+
+variable "upload_api_throttling_burst_limit" {
+  description = "Burst of requests accepted by the upload API above the rate limit."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.upload_api_throttling_burst_limit >= 1 && var.upload_api_throttling_burst_limit <= 5000
+    error_message = "upload_api_throttling_burst_limit must be between 1 and 5000."
+  }
+}

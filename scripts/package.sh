@@ -15,11 +15,12 @@ cd "$repo_root"
 
 # function name → project directory. compute.tf (local.packages) references dist/<function>.zip;
 # RecordFailure ships inside the consolidation package.
-FUNCTIONS=(enrichment anonymization consolidation)
+FUNCTIONS=(enrichment anonymization consolidation uploadurl)
 declare -A PROJECTS=(
     [enrichment]=src/DataProcess.Enrichment
     [anonymization]=src/DataProcess.Anonymization
     [consolidation]=src/DataProcess.Consolidation
+    [uploadurl]=src/DataProcess.UploadUrl
 )
 
 RUNTIME_IDENTIFIER=linux-arm64

@@ -1,4 +1,4 @@
-using DataProcess.Core.Local;
+using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Staging;
@@ -15,7 +15,7 @@ public sealed class AnonymizationFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
     public AnonymizationFunction()
-        : this(FunctionEnvironment.ObjectStore(), new LocalHmacKeySource(Environment.GetEnvironmentVariable("DATAPROCESS_HMAC_KEY_FILE")))
+        : this(AwsFunctionEnvironment.ObjectStore(), AwsFunctionEnvironment.HmacKeys())
     {
     }
 

@@ -36,6 +36,8 @@ internal static class DataProcessCli
         root.Subcommands.Add(KeygenCommand(console));
         root.Subcommands.Add(DatabaseCommand(console));
         root.Subcommands.Add(LambdaServeCommand.Create(console));
+        root.Subcommands.Add(UploadCommand.Create(console));
+        root.Subcommands.Add(StackCommand.Create(console));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,4 +1,4 @@
-using DataProcess.Core.Local;
+using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Staging;
@@ -15,7 +15,7 @@ public sealed class ConsolidationFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
     public ConsolidationFunction()
-        : this(FunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy())
+        : this(AwsFunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy())
     {
     }
 

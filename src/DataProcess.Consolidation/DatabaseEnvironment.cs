@@ -1,3 +1,4 @@
+using DataProcess.Aws;
 using DataProcess.Core.Ports;
 using DataProcess.Postgres;
 
@@ -5,7 +6,8 @@ namespace DataProcess.Consolidation;
 
 /// <summary>
 /// The database the functions load into, from the environment: a connection string in
-/// <c>DATAPROCESS_DATABASE</c>. Created once per process and migrated before first use, so a warm
+/// <c>DATAPROCESS_DATABASE</c>, or in AWS the Aurora cluster from <c>DATAPROCESS_DB_*</c> and its managed
+/// secret (see <see cref="AwsFunctionEnvironment"/>). Created once per process and migrated before first use, so a warm
 /// Lambda container reuses its connection pool.
 /// </summary>
 internal static class DatabaseEnvironment
@@ -18,12 +20,7 @@ internal static class DatabaseEnvironment
 
     private static async Task<IRecordSink> CreateAsync()
     {
-        var connectionString = Environment.GetEnvironmentVariable(ConnectionVariable);
-        if (string.IsNullOrEmpty(connectionString))
-        {
-            throw new InvalidOperationException($"no database configured: set {ConnectionVariable} to a PostgreSQL connection string");
-        }
-
+        var connectionString = await AwsFunctionEnvironment.DatabaseConnectionStringAsync();
         await SchemaMigrator.MigrateAsync(connectionString);
         return PostgresRecordSink.Create(connectionString);
     }

@@ -1,4 +1,4 @@
-using DataProcess.Core.Local;
+using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Staging;
@@ -15,7 +15,7 @@ public sealed class RunFailureFunction
 
     /// <summary>Used by the Lambda runtime: records the failure and quarantines the source.</summary>
     public RunFailureFunction()
-        : this(FunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy(), quarantine: true)
+        : this(AwsFunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy(), quarantine: true)
     {
     }
 

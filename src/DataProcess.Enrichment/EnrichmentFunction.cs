@@ -1,4 +1,4 @@
-using DataProcess.Core.Local;
+using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Staging;
@@ -15,7 +15,7 @@ public sealed class EnrichmentFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
     public EnrichmentFunction()
-        : this(FunctionEnvironment.ObjectStore())
+        : this(AwsFunctionEnvironment.ObjectStore())
     {
     }
 

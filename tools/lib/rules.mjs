@@ -269,6 +269,64 @@ export const rules = {
         for (const r of resources(config, "random_password")) problems.push(`random_password.${r.name}: a managed random_password keeps its value in state (use ephemeral)`);
         return problems;
     },
+
+    /**
+      * The upload function's role (which signs the presigned POSTs) can only create objects under
+      * incoming/ of the input bucket: s3:PutObject on local.incoming_objects_arn and no other S3 action.
+      */
+    "upload role writes only incoming/*": (config) => {
+        const doc = policyDocument(config, "upload_url");
+        if (!doc) return ["data.aws_iam_policy_document.upload_url: missing (the UploadUrl function's policy)"];
+        const problems = [];
+        let puts = 0;
+        for (const [i, s] of blocks(doc.body, "statement").entries()) {
+            if ((s.effect ?? "Allow") !== "Allow") continue;
+            const sid = s.sid ?? `#${i}`;
+            const s3 = asList(s.actions).filter((a) => typeof a === "string" && a.startsWith("s3:"));
+            for (const a of s3) if (a !== "s3:PutObject") problems.push(`data.aws_iam_policy_document.upload_url ${sid}: ${a} (only s3:PutObject is allowed)`);
+            if (s3.length === 0) continue;
+            puts++;
+            for (const r of asList(s.resources)) if (r !== "${local.incoming_objects_arn}") problems.push(`data.aws_iam_policy_document.upload_url ${sid}: s3 on ${JSON.stringify(r)} (only incoming/* of the input bucket)`);
+        }
+        if (puts === 0) problems.push("data.aws_iam_policy_document.upload_url: no s3:PutObject on incoming/* (uploads could not work)");
+        const role = resources(config, "aws_lambda_function").find((f) => f.name === "upload_url");
+        if (!role || !references(role.body.role, "aws_iam_role.upload_url.")) problems.push("aws_lambda_function.upload_url: does not run with aws_iam_role.upload_url");
+        return problems;
+    },
+
+    /** Every HTTP API route is authorised (AWS_IAM or JWT, never NONE) and the API has no default open route. */
+    "every API route is authorised": (config) => {
+        const routes = resources(config, "aws_apigatewayv2_route");
+        if (routes.length === 0) return ["no aws_apigatewayv2_route (the upload API needs POST /uploads)"];
+        const allowed = ["AWS_IAM", "JWT", "CUSTOM"];
+        return routes.flatMap((r) => {
+            const at = `aws_apigatewayv2_route.${r.name}`;
+            const type = r.body.authorization_type;
+            const value = allowed.includes(type) ? type : variableDefault(config, type);
+            if (!allowed.includes(value)) return [`${at}: authorization_type ${JSON.stringify(type ?? "NONE")} is not AWS_IAM or JWT`];
+            const variable = typeof type === "string" && type.match(/^\$\{var\.([A-Za-z0-9_]+)\}$/);
+            if (variable) {
+                const v = config.variables?.[variable[1]];
+                const validations = JSON.stringify(v?.validation ?? []);
+                if (!validations.includes("AWS_IAM") || validations.includes("NONE")) return [`${at}: variable ${variable[1]} is not validated to AWS_IAM/JWT`];
+            }
+            return [];
+        });
+    },
+
+    /** Every HTTP API stage throttles and writes access logs to a managed (KMS, retention) log group. */
+    "API stages throttle and log access": (config) => {
+        const stages = resources(config, "aws_apigatewayv2_stage");
+        if (resources(config, "aws_apigatewayv2_api").length > 0 && stages.length === 0) return ["an HTTP API without a stage"];
+        return stages.flatMap((st) => {
+            const at = `aws_apigatewayv2_stage.${st.name}`;
+            const p = [];
+            const settings = block(st.body, "default_route_settings");
+            if (!settings?.throttling_rate_limit || !settings?.throttling_burst_limit) p.push(`${at}: no default route throttling`);
+            if (!references(block(st.body, "access_log_settings")?.destination_arn, "aws_cloudwatch_log_group.")) p.push(`${at}: no access logs to a managed log group`);
+            return p;
+        });
+    },
 };
 
 /** Runs every rule (or the named ones): { rule: [violations] }. */

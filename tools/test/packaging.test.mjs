@@ -104,7 +104,7 @@ test("package.sh: strict bash, valid syntax, publishes framework-dependent linux
     assert.match(text, /RUNTIME_IDENTIFIER=linux-arm64/);
     assert.match(text, /out="\.local\/publish\/\$fn"/);
     assert.match(text, /node tools\/deterministic-zip\.mjs "\$out" "dist\/\$fn\.zip"/);
-    assert.deepEqual(functions, ["enrichment", "anonymization", "consolidation"]);
+    assert.deepEqual(functions, ["enrichment", "anonymization", "consolidation", "uploadurl"]);
     for (const fn of functions) assert.ok(existsSync(path.join(repoRoot, projects[fn], `${path.basename(projects[fn])}.csproj`)), `${fn}: ${projects[fn]}`);
 });
 
@@ -112,7 +112,7 @@ test("every zip Terraform references (filename and source_code_hash) is one pack
     const config = await loadConfig();
     const { zips } = packagedFunctions();
     const lambdas = lambdaPackages(config);
-    assert.equal(lambdas.length, 4);
+    assert.equal(lambdas.length, 5);
     for (const l of lambdas) {
         assert.ok(zips.includes(l.filename), `${l.name}: ${l.filename} not in ${zips}`);
         assert.equal(l.hashOf, l.filename, `${l.name}: source_code_hash hashes the same file`);
@@ -128,6 +128,7 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
         anonymization: "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync",
         consolidation: "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync",
         record_failure: "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync",
+        upload_url: "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
     };
     for (const l of lambdaPackages(config)) {
         assert.equal(l.handler, expected[l.name], l.name);

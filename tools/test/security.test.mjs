@@ -155,7 +155,7 @@ test("broken copy: a password variable in a function's environment fails the sec
         '    DATAPROCESS_OBJECT_STORE = "s3"\n',
         '    DATAPROCESS_OBJECT_STORE = "s3"\n    DATAPROCESS_DB_PASSWORD  = var.db_password\n'));
     const problems = rules["no secret value in outputs or environment variables"](broken);
-    assert.equal(problems.length, 4, problems.join("\n")); // the shared environment reaches all four functions
+    assert.equal(problems.length, 5, problems.join("\n")); // the shared environment reaches all five functions
     assert.match(problems[0], /environment: references a password\/key\/secret\/token variable/);
 });
 
@@ -172,4 +172,24 @@ output "hmac_key" {
 
 test("the broken-copy helper leaves the real configuration untouched", () => {
     assert.equal(readFileSync(path.join(repoRoot, "storage.tf"), "utf8").includes('resource "aws_s3_bucket_public_access_block" "staging"'), true);
+});
+
+test("broken copy: letting the upload role delete fails 'upload role writes only incoming/*'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => t.replace('actions   = ["s3:PutObject"]\n    resources = [local.incoming_objects_arn]', 'actions   = ["s3:PutObject", "s3:DeleteObject"]\n    resources = [local.incoming_objects_arn]'));
+    assert.deepEqual(rules["upload role writes only incoming/*"](broken), ["data.aws_iam_policy_document.upload_url PutUploadsUnderIncoming: s3:DeleteObject (only s3:PutObject is allowed)"]);
+});
+
+test("broken copy: the upload role writing the whole input bucket fails 'upload role writes only incoming/*'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => t.replace("resources = [local.incoming_objects_arn]", 'resources = ["${aws_s3_bucket.input.arn}/*"]'));
+    assert.deepEqual(rules["upload role writes only incoming/*"](broken), ['data.aws_iam_policy_document.upload_url PutUploadsUnderIncoming: s3 on "${aws_s3_bucket.input.arn}/*" (only incoming/* of the input bucket)']);
+});
+
+test("broken copy: an open POST /uploads route fails 'every API route is authorised'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => t.replace("authorization_type = var.upload_api_authorization", 'authorization_type = "NONE"'));
+    assert.deepEqual(rules["every API route is authorised"](broken), ['aws_apigatewayv2_route.create_upload: authorization_type "NONE" is not AWS_IAM or JWT']);
+});
+
+test("broken copy: an upload stage without throttling fails 'API stages throttle and log access'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => t.replace(/  default_route_settings \{[^}]*\}\n\n/, ""));
+    assert.deepEqual(rules["API stages throttle and log access"](broken), ["aws_apigatewayv2_stage.uploads: no default route throttling"]);
 });

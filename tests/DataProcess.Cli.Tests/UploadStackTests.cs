@@ -1,0 +1,183 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Amazon.Runtime;
+using DataProcess.Testing;
+using Spectre.Console;
+
+namespace DataProcess.Cli.Tests;
+
+public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<PostgresFixture>, IAsyncLifetime
+{
+    private readonly string _directory = Directory.CreateTempSubdirectory("dp-stack-").FullName;
+    private readonly CancellationTokenSource _stop = new();
+    private readonly StringWriter _stackOutput = new();
+    private readonly int _port = FreePort();
+    private string _database = string.Empty;
+    private Task<int>? _stack;
+
+    private string Api => $"http://127.0.0.1:{_port.ToString(CultureInfo.InvariantCulture)}";
+
+    public async Task InitializeAsync()
+    {
+        _database = await postgres.CreateDatabaseAsync();
+        var output = TextWriter.Synchronized(_stackOutput);
+        _stack = Task.Run(() => DataProcessCli.RunAsync(
+            ["stack", "--profile", Repository.File("samples/customers.profile.json"), "--port", _port.ToString(CultureInfo.InvariantCulture), "--local-dir", Path.Combine(_directory, ".local")],
+            Console(output, new StringWriter()),
+            _stop.Token));
+        for (var i = 0; i < 600 && !Printed("upload API: "); i++)
+        {
+            if (_stack.IsCompleted)
+            {
+                throw new InvalidOperationException($"the stack exited: {await _stack}; {_stackOutput}");
+            }
+
+            await Task.Delay(100);
+        }
+
+        Printed($"upload API: {Api}").Should().BeTrue(_stackOutput.ToString());
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        if (_stack is not null)
+        {
+            (await _stack).Should().Be(0);
+        }
+
+        _stop.Dispose();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Fact]
+    public async Task Stack_up_then_upload_with_wait_loads_the_sample_into_postgres_from_a_key_under_incoming()
+    {
+        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--api", Api, "--wait");
+
+        upload.ExitCode.Should().Be(0, upload.Error);
+        var lines = upload.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var key = lines[0];
+        key.Should().MatchRegex(@"^incoming/\d{4}/\d{2}/\d{2}/[0-9a-f-]{36}/customers\.json$");
+        upload.Output.Should().Contain("status:     succeeded").And.Contain("dataset:    customers");
+        var records = await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records");
+        records.Should().BeGreaterThan(4000);
+        upload.Output.Should().Contain($"records:    {records.ToString(CultureInfo.InvariantCulture)}");
+        (await PostgresFixture.ScalarAsync<string>(_database, "SELECT source FROM dataprocess.runs")).Should().Be($"input/{key}");
+        (await PostgresFixture.ScalarAsync<string>(_database, "SELECT string_agg(DISTINCT source, ',') FROM dataprocess.records")).Should().Be($"input/{key}");
+    }
+
+    [Fact]
+    public async Task A_file_the_pipeline_cannot_read_is_uploaded_then_its_run_fails_and_wait_exits_1()
+    {
+        var broken = Path.Combine(_directory, "broken.json");
+        await File.WriteAllTextAsync(broken, "{\"result\":[{\"id\":1,\"email\":\"a@example.org\"},\n{\"id\":2");
+
+        var upload = await CliAsync("upload", broken, "--api", Api, "--wait");
+
+        upload.ExitCode.Should().Be(1);
+        upload.Output.Should().Contain("status:     failed");
+        upload.Error.Should().StartWith("error: the run failed: ").And.Contain("broken.json").And.Contain("truncated");
+        (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task A_file_type_the_api_does_not_accept_is_refused_before_any_upload()
+    {
+        var csv = Path.Combine(_directory, "customers.csv");
+        await File.WriteAllTextAsync(csv, "id,email\n1,a@example.org\n");
+
+        var upload = await CliAsync("upload", csv, "--api", Api);
+
+        upload.ExitCode.Should().Be(1);
+        upload.Error.Should().Be("error: the upload API refused the upload (400): filename: filename must end in .json, .ndjson, .jsonl" + Environment.NewLine);
+    }
+
+    [Fact]
+    public async Task An_expired_presigned_upload_is_refused_by_the_policy_it_carries()
+    {
+        // s3rver neither checks POST policies nor their expiry (it does check presigned query-string
+        // URLs): the proof here is the signed policy itself, which S3 evaluates. See docs/upload.md.
+        using var http = new HttpClient();
+        using var response = await http.PostAsJsonAsync($"{Api}/uploads", new { filename = "c.json", contentType = "application/json", size = 10 });
+        response.StatusCode.Should().Be(HttpStatusCode.Created);
+        using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var policy = JsonDocument.Parse(Convert.FromBase64String(body.RootElement.GetProperty("fields").GetProperty("Policy").GetString()!)).RootElement;
+        var expiration = DateTimeOffset.Parse(policy.GetProperty("expiration").GetString()!, CultureInfo.InvariantCulture);
+
+        expiration.Should().BeCloseTo(DateTimeOffset.UtcNow.AddMinutes(15), TimeSpan.FromMinutes(1));
+        DateTimeOffset.Parse(body.RootElement.GetProperty("expiresAt").GetString()!, CultureInfo.InvariantCulture).Should().BeCloseTo(expiration, TimeSpan.FromSeconds(1));
+        policy.GetProperty("conditions").EnumerateArray().Select(c => c.GetRawText()).Should().Contain("[\"content-length-range\",1,10]");
+    }
+
+    [Fact]
+    public async Task The_ledger_route_reports_pending_for_a_key_without_a_run_and_requires_a_key()
+    {
+        using var http = new HttpClient();
+
+        (await http.GetStringAsync($"{Api}/runs?key=incoming/none.json")).Should().Contain("\"status\":\"pending\"");
+        (await http.GetAsync($"{Api}/runs")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public void The_api_call_is_signed_with_sigv4_for_execute_api_in_the_region_of_the_host()
+    {
+        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "eu-west-1");
+        using var request = new HttpRequestMessage(HttpMethod.Post, "https://abc123.execute-api.eu-west-1.amazonaws.com/uploads")
+        {
+            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
+        };
+
+        signer.Sign(request, "{}", new DateTime(2026, 11, 27, 9, 0, 0, DateTimeKind.Utc));
+
+        var authorization = request.Headers.GetValues("Authorization").Single();
+        authorization.Should().MatchRegex("^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$");
+        request.Headers.GetValues("x-amz-date").Single().Should().Be("20261127T090000Z");
+    }
+
+    [Fact]
+    public void The_signature_matches_the_aws_sigv4_test_suite_get_vanilla_vector()
+    {
+        // aws-sig-v4-test-suite "get-vanilla": GET / on example.amazonaws.com, service "service",
+        // us-east-1, 2015-08-30T12:36:00Z, signed headers host;x-amz-date, empty body.
+        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "us-east-1", service: "service", signPayloadHeader: false);
+        using var request = new HttpRequestMessage(HttpMethod.Get, "https://example.amazonaws.com/");
+
+        signer.Sign(request, string.Empty, new DateTime(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc));
+
+        request.Headers.GetValues("Authorization").Single().Should().Be(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    }
+
+    private bool Printed(string text) => _stackOutput.ToString().Contains(text, StringComparison.Ordinal);
+
+    private async Task<(int ExitCode, string Output, string Error)> CliAsync(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var exitCode = await DataProcessCli.RunAsync(args, Console(output, error), CancellationToken.None);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+
+    private CliConsole Console(TextWriter output, TextWriter error)
+    {
+        var environment = new Dictionary<string, string?>
+        {
+            ["DATAPROCESS_DATABASE"] = _database,
+            ["DATAPROCESS_HMAC_KEY"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)),
+        };
+        var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
+        return new CliConsole(ansi, output, error, Interactive: false, name => environment.GetValueOrDefault(name));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,237 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Amazon.Runtime;
+using Amazon.S3;
+using DataProcess.Aws;
+
+namespace DataProcess.UploadUrl.Tests;
+
+public sealed class UploadUrlFunctionTests
+{
+    private static readonly Guid Id = Guid.Parse("0b9e4bd2-4c1f-4d7a-9d55-2f0d7f5f4a10");
+    private static readonly DateTimeOffset Now = new(2026, 11, 27, 9, 30, 0, TimeSpan.Zero);
+    private static readonly UploadSettings Settings = new() { Bucket = "dataprocess-dev-input", MaxBytes = 10_000_000, Expiry = TimeSpan.FromMinutes(15) };
+
+    [Fact]
+    public async Task A_valid_request_gets_201_with_a_presigned_post_for_a_server_chosen_key()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"customers.json","contentType":"application/json","size":1234}"""));
+
+        response.StatusCode.Should().Be(201);
+        response.Headers["Content-Type"].Should().Be("application/json");
+        response.Headers["Cache-Control"].Should().Be("no-store");
+        var body = JsonNode.Parse(response.Body)!;
+        body["key"]!.GetValue<string>().Should().Be($"incoming/2026/11/27/{Id:D}/customers.json");
+        body["method"]!.GetValue<string>().Should().Be("POST");
+        body["url"]!.GetValue<string>().Should().Be("http://127.0.0.1:4568/dataprocess-dev-input/");
+        body["expiresAt"]!.GetValue<string>().Should().Be("2026-11-27T09:45:00Z");
+        body["maxSize"]!.GetValue<long>().Should().Be(1234);
+        var fields = body["fields"]!.AsObject();
+        fields["key"]!.GetValue<string>().Should().Be(body["key"]!.GetValue<string>());
+        fields["Content-Type"]!.GetValue<string>().Should().Be("application/json");
+        fields.Select(f => f.Key).Should().Contain(["Policy", "x-amz-signature", "x-amz-credential", "x-amz-algorithm", "x-amz-date"]);
+    }
+
+    [Fact]
+    public async Task The_signed_policy_lets_s3_enforce_the_key_the_type_the_size_and_the_expiry()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"customers.ndjson","contentType":"application/x-ndjson","size":5000}"""));
+
+        var fields = JsonNode.Parse(response.Body)!["fields"]!;
+        var policy = JsonNode.Parse(Convert.FromBase64String(fields["Policy"]!.GetValue<string>()))!;
+        policy["expiration"]!.GetValue<string>().Should().StartWith("2026-11-27T09:45:00");
+        var conditions = policy["conditions"]!.AsArray().Select(c => c!.ToJsonString()).ToList();
+        conditions.Should().Contain("""["content-length-range",1,5000]""");
+        conditions.Should().Contain("""{"Content-Type":"application/x-ndjson"}""");
+        conditions.Should().Contain($$"""{"key":"incoming/2026/11/27/{{Id:D}}/customers.ndjson"}""");
+        conditions.Should().Contain("""{"bucket":"dataprocess-dev-input"}""");
+    }
+
+    [Fact]
+    public async Task A_base64_encoded_body_is_decoded()
+    {
+        var body = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"filename":"a.jsonl","contentType":"application/jsonl","size":10}"""));
+
+        var response = await InvokeAsync(Event("POST", "/uploads", body, base64: true));
+
+        response.StatusCode.Should().Be(201);
+        JsonNode.Parse(response.Body)!["key"]!.GetValue<string>().Should().EndWith("/a.jsonl");
+    }
+
+    [Theory]
+    [InlineData(null, "body")]
+    [InlineData("", "body")]
+    [InlineData("not json", "body")]
+    [InlineData("[1,2]", "body")]
+    [InlineData("\"customers.json\"", "body")]
+    [InlineData("""{"contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":42,"contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"customers.csv","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"customers","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":".json","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"../..","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"bad\u0000name.json","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"line\nbreak.json","contentType":"application/json","size":10}""", "filename")]
+    [InlineData("""{"filename":"customers.json","size":10}""", "contentType")]
+    [InlineData("""{"filename":"customers.json","contentType":"text/csv","size":10}""", "contentType")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/octet-stream","size":10}""", "contentType")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json"}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":"10"}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":1.5}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":0}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":-1}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":10000001}""", "size")]
+    [InlineData("""{"filename":"customers.json","contentType":"application/json","size":99999999999999999999}""", "size")]
+    public async Task A_bad_request_gets_400_with_a_problem_naming_the_field(string? body, string field)
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", body));
+
+        response.StatusCode.Should().Be(400);
+        response.Headers["Content-Type"].Should().Be("application/problem+json");
+        var problem = JsonNode.Parse(response.Body)!;
+        problem["status"]!.GetValue<int>().Should().Be(400);
+        problem["field"]!.GetValue<string>().Should().Be(field);
+        problem["detail"]!.GetValue<string>().Should().Contain(field == "body" ? "body" : field);
+    }
+
+    [Fact]
+    public async Task An_oversized_file_is_refused_with_the_limit_in_the_message()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"big.json","contentType":"application/json","size":10000001}"""));
+
+        JsonNode.Parse(response.Body)!["detail"]!.GetValue<string>().Should().Be("size 10000001 exceeds the limit of 10000000 bytes");
+    }
+
+    [Fact]
+    public async Task A_body_marked_base64_that_is_not_base64_is_refused()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", "{not base64}", base64: true));
+
+        response.StatusCode.Should().Be(400);
+        JsonNode.Parse(response.Body)!["field"]!.GetValue<string>().Should().Be("body");
+    }
+
+    [Theory]
+    [InlineData("../../etc/passwd.json", "passwd.json")]
+    [InlineData("..\\..\\windows\\system32\\x.json", "x.json")]
+    [InlineData("/abs/path/data.NDJSON", "data.ndjson")]
+    [InlineData("..json.json", "json.json")]
+    [InlineData("my customers (final) é.json", "my_customers_final.json")]
+    [InlineData(".hidden.jsonl", "hidden.jsonl")]
+    [InlineData("a%2F..%2Fb.json", "a_2F.._2Fb.json")]
+    public async Task A_name_with_directories_or_unsafe_characters_is_sanitised_into_the_last_key_segment(string filename, string expected)
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", JsonSerializer.Serialize(new { filename, contentType = "application/json", size = 10 })));
+
+        response.StatusCode.Should().Be(201);
+        var key = JsonNode.Parse(response.Body)!["key"]!.GetValue<string>();
+        key.Should().Be($"incoming/2026/11/27/{Id:D}/{expected}");
+        key.Split('/').Should().NotContain(s => s == ".." || s == ".");
+    }
+
+    [Fact]
+    public async Task A_long_name_is_cut_to_100_characters_keeping_its_extension()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", JsonSerializer.Serialize(new { filename = new string('x', 300) + ".json", contentType = "application/json", size = 10 })));
+
+        var name = JsonNode.Parse(response.Body)!["key"]!.GetValue<string>().Split('/')[^1];
+        name.Should().HaveLength(100).And.EndWith(".json");
+    }
+
+    [Fact]
+    public async Task A_content_type_with_parameters_is_normalised()
+    {
+        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"c.json","contentType":"Application/JSON; charset=utf-8","size":10}"""));
+
+        JsonNode.Parse(response.Body)!["fields"]!["Content-Type"]!.GetValue<string>().Should().Be("application/json");
+    }
+
+    [Theory]
+    [InlineData("GET")]
+    [InlineData("PUT")]
+    [InlineData("DELETE")]
+    public async Task Another_method_on_the_uploads_route_gets_405(string method)
+    {
+        var response = await InvokeAsync(Event(method, "/uploads", null));
+
+        response.StatusCode.Should().Be(405);
+        response.Headers["Allow"].Should().Be("POST");
+    }
+
+    [Theory]
+    [InlineData("/")]
+    [InlineData("/upload")]
+    [InlineData("/uploads/123")]
+    [InlineData("/runs")]
+    public async Task Another_route_gets_404(string path)
+    {
+        var response = await InvokeAsync(Event("POST", path, """{"filename":"c.json","contentType":"application/json","size":10}"""));
+
+        response.StatusCode.Should().Be(404);
+        response.Headers["Content-Type"].Should().Be("application/problem+json");
+    }
+
+    [Fact]
+    public void The_settings_come_from_the_environment_with_safe_defaults()
+    {
+        var settings = UploadSettings.FromEnvironment(name => name == UploadSettings.BucketVariable ? "b" : null);
+
+        settings.Should().Be(new UploadSettings { Bucket = "b", Prefix = "incoming/", MaxBytes = 1L << 30, Expiry = TimeSpan.FromMinutes(15) });
+        FluentActions.Invoking(() => UploadSettings.FromEnvironment(_ => null)).Should().Throw<InvalidOperationException>().WithMessage("*DATAPROCESS_UPLOAD_BUCKET*");
+        FluentActions.Invoking(() => UploadSettings.FromEnvironment(n => n == UploadSettings.BucketVariable ? "b" : n == UploadSettings.ExpiryVariable ? "86400" : null))
+            .Should().Throw<InvalidOperationException>().WithMessage("*60 and 3600*");
+    }
+
+    /// <summary>An HTTP API payload 2.0 event, as API Gateway sends it.</summary>
+    internal static string Event(string method, string path, string? body, bool base64 = false)
+    {
+        var e = new JsonObject
+        {
+            ["version"] = "2.0",
+            ["routeKey"] = "$default",
+            ["rawPath"] = path,
+            ["rawQueryString"] = "",
+            ["headers"] = new JsonObject { ["content-type"] = "application/json", ["host"] = "abc123.execute-api.eu-west-1.amazonaws.com" },
+            ["requestContext"] = new JsonObject
+            {
+                ["accountId"] = "123456789012",
+                ["apiId"] = "abc123",
+                ["domainName"] = "abc123.execute-api.eu-west-1.amazonaws.com",
+                ["http"] = new JsonObject { ["method"] = method, ["path"] = path, ["protocol"] = "HTTP/1.1", ["sourceIp"] = "203.0.113.7", ["userAgent"] = "dataprocess" },
+                ["requestId"] = "id",
+                ["routeKey"] = "$default",
+                ["stage"] = "$default",
+                ["timeEpoch"] = 1796031000000,
+            },
+            ["isBase64Encoded"] = base64,
+        };
+        if (body is not null)
+        {
+            e["body"] = body;
+        }
+
+        return e.ToJsonString();
+    }
+
+    private static async Task<HttpApiResponse> InvokeAsync(string eventJson)
+    {
+        // The real S3 presigner on a client with fixed credentials: signing needs no network.
+        var s3 = S3Clients.Create(new S3Connection { ServiceUrl = new Uri("http://127.0.0.1:4568"), ForcePathStyle = true, Credentials = new BasicAWSCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"), Region = "eu-west-1" });
+        var api = new UploadApi(Settings, new S3PostPresigner(s3), new FixedClock(Now), () => Id);
+        using var input = new MemoryStream(Encoding.UTF8.GetBytes(eventJson));
+        using var request = await JsonDocument.ParseAsync(input);
+        var response = await api.HandleAsync(request.RootElement);
+
+        // Through the Lambda wire format and back, as API Gateway would read it.
+        using var wire = new MemoryStream();
+        response.WriteTo(wire);
+        wire.Position = 0;
+        return await HttpApiResponse.ReadAsync(wire);
+    }
+
+    private sealed class FixedClock(DateTimeOffset now) : TimeProvider
+    {
+        public override DateTimeOffset GetUtcNow() => now;
+    }
+}
