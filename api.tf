@@ -6,11 +6,20 @@
 # authorizer. The stage throttles and writes access logs to a KMS-encrypted log group. The
 # function runs outside the VPC: it only signs (no network call); the upload itself is made with
 # its role's credentials, which may only put objects under incoming/ of the input bucket.
+#
+# GET /runs?key=KEY reports the latest run of an uploaded key from the run ledger (what
+# `dataprocess upload --wait` follows): the RunStatus function, from the same package, runs in
+# the private subnets next to the database, with the same authorisation as the upload route.
 
 locals {
   upload_url_function = {
     name    = "${local.name}-upload-url"
     handler = "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync"
+  }
+
+  run_status_function = {
+    name    = "${local.name}-run-status"
+    handler = "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync"
   }
 
   upload_jwt = var.upload_api_authorization == "JWT"
@@ -192,4 +201,118 @@ resource "aws_lambda_permission" "upload_api" {
   function_name = aws_lambda_function.upload_url.function_name
   principal     = "apigateway.${local.dns_suffix}"
   source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/POST/uploads"
+}
+
+################################################################################
+# GET /runs: the run ledger for `dataprocess upload --wait`
+################################################################################
+
+resource "aws_cloudwatch_log_group" "run_status" {
+  name              = "/aws/lambda/${local.run_status_function.name}"
+  retention_in_days = var.log_retention_days
+  kms_key_id        = aws_kms_key.this.arn
+}
+
+resource "aws_lambda_function" "run_status" {
+  function_name    = local.run_status_function.name
+  description      = "GET /runs?key=: the latest run of an uploaded key, from the run ledger"
+  role             = aws_iam_role.run_status.arn
+  runtime          = local.lambda_runtime
+  architectures    = [local.lambda_architecture]
+  handler          = local.run_status_function.handler
+  filename         = "${path.module}/${local.packages.uploadurl}"
+  source_code_hash = filebase64sha256("${path.module}/${local.packages.uploadurl}")
+  memory_size      = var.upload_url_memory_mb
+  timeout          = 30
+  kms_key_arn      = aws_kms_key.this.arn
+
+  # A read per poll: a few concurrent instances are plenty, and each holds a database connection.
+  reserved_concurrent_executions = 2
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+
+  environment {
+    variables = merge(local.common_environment, local.database_environment, {
+      DATAPROCESS_INPUT_BUCKET = aws_s3_bucket.input.id
+    })
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.run_status.name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [aws_iam_role_policy.run_status]
+}
+
+resource "aws_iam_role" "run_status" {
+  name               = local.run_status_function.name
+  description        = "Execution role of ${local.run_status_function.name}"
+  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+}
+
+resource "aws_iam_role_policy" "run_status" {
+  name   = "${local.run_status_function.name}-permissions"
+  role   = aws_iam_role.run_status.id
+  policy = data.aws_iam_policy_document.run_status.json
+}
+
+data "aws_iam_policy_document" "run_status" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_secret.json,
+  ]
+
+  statement {
+    sid       = "OwnLogGroup"
+    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
+    resources = ["${aws_cloudwatch_log_group.run_status.arn}:*"]
+  }
+
+  statement {
+    sid       = "XRayTraces"
+    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
+    resources = ["*"] # X-Ray trace APIs support no resource-level permissions
+  }
+
+  # The database secret and the Lambda environment are encrypted with the pipeline key.
+  statement {
+    sid       = "PipelineKey"
+    actions   = ["kms:Decrypt"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+resource "aws_apigatewayv2_integration" "run_status" {
+  api_id                 = aws_apigatewayv2_api.uploads.id
+  integration_type       = "AWS_PROXY"
+  integration_method     = "POST"
+  integration_uri        = aws_lambda_function.run_status.invoke_arn
+  payload_format_version = "2.0"
+  timeout_milliseconds   = 30000
+}
+
+resource "aws_apigatewayv2_route" "run_status" {
+  api_id             = aws_apigatewayv2_api.uploads.id
+  route_key          = "GET /runs"
+  target             = "integrations/${aws_apigatewayv2_integration.run_status.id}"
+  authorization_type = var.upload_api_authorization
+  authorizer_id      = local.upload_jwt ? aws_apigatewayv2_authorizer.jwt[0].id : null
+}
+
+resource "aws_lambda_permission" "run_status_api" {
+  statement_id  = "AllowUploadApiGetRuns"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.run_status.function_name
+  principal     = "apigateway.${local.dns_suffix}"
+  source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/GET/runs"
 }

@@ -77,7 +77,9 @@ internal static class StackCommand
                 signal.Cancel = true;
                 stop.Cancel();
             });
-            var serving = ServeAsync(listener, upload, connectionString, stop.Token);
+            await using var ledger = NpgsqlDataSource.Create(connectionString);
+            var runs = new RunStatusApi(InputBucket, UploadSettings.DefaultPrefix, (source, token) => RunLedger.LatestAsync(ledger, source, token));
+            var serving = ServeAsync(listener, upload, runs, stop.Token);
             var triggering = TriggerAsync(console, s3, new StackPipeline(store, sink, keys, profileRef), stop.Token);
             try
             {
@@ -119,7 +121,7 @@ internal static class StackCommand
         }
     }
 
-    private static async Task ServeAsync(HttpListener listener, UploadUrlFunction upload, string connectionString, CancellationToken cancellationToken)
+    private static async Task ServeAsync(HttpListener listener, UploadUrlFunction upload, RunStatusApi runs, CancellationToken cancellationToken)
     {
         while (!cancellationToken.IsCancellationRequested)
         {
@@ -133,11 +135,11 @@ internal static class StackCommand
                 return;
             }
 
-            _ = Task.Run(() => HandleAsync(context, upload, connectionString, cancellationToken), CancellationToken.None);
+            _ = Task.Run(() => HandleAsync(context, upload, runs, cancellationToken), CancellationToken.None);
         }
     }
 
-    private static async Task HandleAsync(HttpListenerContext context, UploadUrlFunction upload, string connectionString, CancellationToken cancellationToken)
+    private static async Task HandleAsync(HttpListenerContext context, UploadUrlFunction upload, RunStatusApi runs, CancellationToken cancellationToken)
     {
         var response = context.Response;
         try
@@ -146,7 +148,7 @@ internal static class StackCommand
             var path = context.Request.Url!.AbsolutePath;
             if (path == "/runs" && context.Request.HttpMethod == "GET")
             {
-                result = await RunLedger.LookupAsync(connectionString, InputBucket, context.Request.QueryString["key"], cancellationToken);
+                result = await runs.LookupAsync(context.Request.QueryString["key"], cancellationToken);
             }
             else
             {
@@ -213,60 +215,5 @@ internal static class StackCommand
 
         output.Position = 0;
         return output;
-    }
-}
-
-/// <summary>Reads the run ledger: the latest run of a source key (what <c>upload --wait</c> follows).</summary>
-internal static class RunLedger
-{
-    public static async Task<HttpApiResponse> LookupAsync(string connectionString, string bucket, string? key, CancellationToken cancellationToken)
-    {
-        if (string.IsNullOrEmpty(key))
-        {
-            return HttpApiResponse.Problem(400, "Bad Request", "the query parameter key is required", "key");
-        }
-
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(
-            """
-            SELECT run_id, dataset, status, records, rejected, duplicates, error, extract(epoch FROM finished_at - started_at)::float8
-            FROM dataprocess.runs WHERE source = @source ORDER BY started_at DESC LIMIT 1
-            """, connection);
-        command.Parameters.AddWithValue("source", $"{bucket}/{key}");
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return HttpApiResponse.Json(200, w =>
-            {
-                w.WriteStartObject();
-                w.WriteString("key", key);
-                w.WriteString("status", "pending");
-                w.WriteEndObject();
-            });
-        }
-
-        var run = (Id: reader.GetGuid(0), Dataset: reader.GetString(1), Status: reader.GetString(2),
-            Records: reader.IsDBNull(3) ? 0 : reader.GetInt64(3), Rejected: reader.IsDBNull(4) ? 0 : reader.GetInt64(4),
-            Duplicates: reader.IsDBNull(5) ? 0 : reader.GetInt64(5), Error: reader.IsDBNull(6) ? null : reader.GetString(6),
-            Seconds: reader.IsDBNull(7) ? 0 : reader.GetDouble(7));
-        return HttpApiResponse.Json(200, w =>
-        {
-            w.WriteStartObject();
-            w.WriteString("key", key);
-            w.WriteString("runId", run.Id);
-            w.WriteString("dataset", run.Dataset);
-            w.WriteString("status", run.Status);
-            w.WriteNumber("records", run.Records);
-            w.WriteNumber("rejected", run.Rejected);
-            w.WriteNumber("duplicates", run.Duplicates);
-            w.WriteNumber("seconds", Math.Round(run.Seconds, 2));
-            if (run.Error is not null)
-            {
-                w.WriteString("error", run.Error);
-            }
-
-            w.WriteEndObject();
-        });
     }
 }

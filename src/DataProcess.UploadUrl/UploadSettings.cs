@@ -21,7 +21,9 @@ public sealed record UploadSettings
 
     public required string Bucket { get; init; }
 
-    public string Prefix { get; init; } = "incoming/";
+    public const string DefaultPrefix = "incoming/";
+
+    public string Prefix { get; init; } = DefaultPrefix;
 
     public long MaxBytes { get; init; } = 1L << 30;
 

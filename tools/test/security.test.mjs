@@ -77,10 +77,10 @@ test("broken copy: a NAT gateway fails 'no NAT or internet gateway'", async () =
     assert.deepEqual(rules["no NAT or internet gateway"](broken), ["aws_nat_gateway.this: the VPC must have no path to the internet"]);
 });
 
-test("broken copy: Enrichment in the VPC fails 'only Consolidation and RecordFailure in the VPC'", async () => {
+test("broken copy: Enrichment in the VPC fails 'only the database functions in the VPC'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => t.replace("  kms_key_arn      = aws_kms_key.this.arn\n\n  environment {\n    variables = local.common_environment",
         "  kms_key_arn      = aws_kms_key.this.arn\n\n  vpc_config {\n    subnet_ids         = aws_subnet.private[*].id\n    security_group_ids = [aws_security_group.functions.id]\n  }\n\n  environment {\n    variables = local.common_environment"));
-    assert.equal(rules["only Consolidation and RecordFailure in the VPC"](broken).length, 1);
+    assert.equal(rules["only the database functions in the VPC"](broken).length, 1);
 });
 
 test("broken copy: a public database instance fails the database rule", async () => {
@@ -155,7 +155,7 @@ test("broken copy: a password variable in a function's environment fails the sec
         '    DATAPROCESS_OBJECT_STORE = "s3"\n',
         '    DATAPROCESS_OBJECT_STORE = "s3"\n    DATAPROCESS_DB_PASSWORD  = var.db_password\n'));
     const problems = rules["no secret value in outputs or environment variables"](broken);
-    assert.equal(problems.length, 5, problems.join("\n")); // the shared environment reaches all five functions
+    assert.equal(problems.length, 6, problems.join("\n")); // the shared environment reaches all six functions
     assert.match(problems[0], /environment: references a password\/key\/secret\/token variable/);
 });
 

@@ -1,0 +1,42 @@
+using System.Text.Json;
+using DataProcess.Aws;
+using DataProcess.Postgres;
+using Npgsql;
+
+namespace DataProcess.UploadUrl;
+
+/// <summary>
+/// Lambda handler <c>DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync</c>:
+/// <c>GET /runs?key=</c> on the HTTP API (payload 2.0), answered from the run ledger (see
+/// <see cref="RunStatusApi"/>). It runs in the private subnets, next to the database.
+/// </summary>
+public sealed class RunStatusFunction
+{
+    public const string InputBucketVariable = "DATAPROCESS_INPUT_BUCKET";
+
+    private static readonly Lazy<Task<NpgsqlDataSource>> Database = new(async () =>
+        NpgsqlDataSource.Create(await AwsFunctionEnvironment.DatabaseConnectionStringAsync()));
+
+    private readonly RunStatusApi _api;
+
+    /// <summary>Used by the Lambda runtime: the input bucket and the database from the environment.</summary>
+    public RunStatusFunction()
+        : this(new RunStatusApi(
+            Environment.GetEnvironmentVariable(InputBucketVariable) is { Length: > 0 } bucket ? bucket : throw new InvalidOperationException($"the environment variable {InputBucketVariable} is not set"),
+            UploadSettings.DefaultPrefix,
+            async (source, ct) => await RunLedger.LatestAsync(await Database.Value, source, ct)))
+    {
+    }
+
+    public RunStatusFunction(RunStatusApi api) => _api = api;
+
+    public async Task<Stream> HandleAsync(Stream input)
+    {
+        using var request = await JsonDocument.ParseAsync(input);
+        var response = await _api.HandleAsync(request.RootElement);
+        var output = new MemoryStream();
+        response.WriteTo(output);
+        output.Position = 0;
+        return output;
+    }
+}
