@@ -14,7 +14,7 @@ PROFILE       ?= samples/customers.profile.json
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 
-.PHONY: help build run test test-dotnet db-stop clean
+.PHONY: help build run test test-dotnet bench microbench db-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,13 @@ test: test-dotnet ## Run every test (unit, handler, integration against a throwa
 
 test-dotnet: build
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet
+
+SIZE_MB       ?= 1000
+SMALL_MB      ?= 250
+SEED          ?= 20261127
+
+bench: build ## End-to-end benchmark (SIZE_MB=1000, SMALL_MB=250; 0 skips it) against a fresh database; rewrites BENCHMARKS.md
+	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --size-mb $(SIZE_MB) --small-mb $(SMALL_MB) --seed $(SEED)
 
 db-stop: build ## Stop the embedded PostgreSQL cluster
 	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)
