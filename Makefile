@@ -46,3 +46,6 @@ db-stop: build ## Stop the embedded PostgreSQL cluster
 clean: ## Remove build output (keeps .local/, the database and the key)
 	dotnet clean DataProcess.sln -c $(CONFIGURATION) --nologo -v quiet
 	rm -rf dist
+
+microbench: ## BenchmarkDotNet micro-benchmarks of the hot paths (FILTER='*Reader*' to pick; results in BenchmarkDotNet.Artifacts/)
+	dotnet run --project bench/DataProcess.MicroBenchmarks -c Release -- --filter '$(or $(FILTER),*)' $(MICROBENCH_ARGS)

@@ -63,6 +63,7 @@ foreach (var size in options.Sizes)
         rows.Add(new Row(
             size, new FileInfo(input).Length, sourceRecords, records, wall, parse, sink, long.Parse(rssKiB, inv) / 1024.0, cpu, load,
             timings.GetProperty("enrichment").GetDouble(), timings.GetProperty("anonymization").GetDouble(),
+            timings.TryGetProperty("keys", out var keys) ? keys.GetDouble() : 0,
             timings.GetProperty("readMerge").GetDouble(), timings.GetProperty("copy").GetDouble(),
             timings.GetProperty("upsert").GetDouble(), timings.GetProperty("commit").GetDouble()));
     }
@@ -79,7 +80,7 @@ return 0;
 
 internal sealed record Row(
     int SizeMb, long Bytes, long SourceRecords, long Loaded, double Wall, double ParseMBps, double SinkSeconds, double RssMiB, string Cpu, string Load,
-    double Enrichment, double Anonymization, double ReadMerge, double Copy, double Upsert, double Commit);
+    double Enrichment, double Anonymization, double Keys, double ReadMerge, double Copy, double Upsert, double Commit);
 
 internal sealed record BenchOptions(int[] Sizes, int Seed, string Out)
 {
@@ -300,12 +301,12 @@ internal static class Report
         text.AppendLine(inv, $"Measured {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC by `make bench` (seed {options.Seed}) on {Machine.Cpu()}, {Machine.Memory()}, "
             + $"{RuntimeInformation.OSDescription}, {RuntimeInformation.FrameworkDescription}, PostgreSQL {postgresVersion} (embedded cluster, durable settings, same machine).");
         text.AppendLine();
-        text.AppendLine("| input | records | end-to-end s | MB/s | records/s | enrichment s | anonymization s | read+merge s | COPY s | upsert s | commit s | sink limit s | sink limit / end-to-end | parse limit MB/s | peak RSS | CPU of `dataprocess` | load avg at start |");
-        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        text.AppendLine("| input | records | end-to-end s | MB/s | records/s | enrichment s | anonymization s | keys s | read+merge s | COPY s | upsert s | commit s | sink limit s | sink limit / end-to-end | parse limit MB/s | peak RSS | CPU of `dataprocess` | load avg at start |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
         foreach (var r in rows)
         {
             text.AppendLine(inv,
-                $"| {r.SizeMb} MB | {r.SourceRecords:N0} | {r.Wall:0.0} | {r.Bytes / 1e6 / r.Wall:0.0} | {r.SourceRecords / r.Wall:N0} | {r.Enrichment:0.0} | {r.Anonymization:0.0} | {r.ReadMerge:0.0} | {r.Copy:0.0} | {r.Upsert:0.0} | {r.Commit:0.0} | {r.SinkSeconds:0.0} | {r.SinkSeconds / r.Wall:0.00} | {r.ParseMBps:0} | {r.RssMiB:0} MiB | {r.Cpu}% | {r.Load} |");
+                $"| {r.SizeMb} MB | {r.SourceRecords:N0} | {r.Wall:0.0} | {r.Bytes / 1e6 / r.Wall:0.0} | {r.SourceRecords / r.Wall:N0} | {r.Enrichment:0.0} | {r.Anonymization:0.0} | {r.Keys:0.0} | {r.ReadMerge:0.0} | {r.Copy:0.0} | {r.Upsert:0.0} | {r.Commit:0.0} | {r.SinkSeconds:0.0} | {r.SinkSeconds / r.Wall:0.00} | {r.ParseMBps:0} | {r.RssMiB:0} MiB | {r.Cpu}% | {r.Load} |");
         }
 
         if (rows.Count == 2)
