@@ -14,7 +14,7 @@ PROFILE       ?= samples/customers.profile.json
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 
-.PHONY: help build run test test-dotnet test-infra tools package plan deploy destroy db-stop clean
+.PHONY: help build run test test-dotnet test-infra tools package plan deploy destroy bench microbench db-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,9 +57,19 @@ deploy: ## Package, then apply the saved plan
 destroy: ## terraform destroy
 	scripts/terraform.sh destroy
 
+SIZE_MB       ?= 1000
+SMALL_MB      ?= 250
+SEED          ?= 20261127
+
+bench: build ## End-to-end benchmark (SIZE_MB=1000, SMALL_MB=250; 0 skips it) against a fresh database; rewrites BENCHMARKS.md
+	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --size-mb $(SIZE_MB) --small-mb $(SMALL_MB) --seed $(SEED)
+
 db-stop: build ## Stop the embedded PostgreSQL cluster
 	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)
 
 clean: ## Remove build output (keeps .local/, the database and the key)
 	dotnet clean DataProcess.sln -c $(CONFIGURATION) --nologo -v quiet
 	rm -rf dist
+
+microbench: ## BenchmarkDotNet micro-benchmarks of the hot paths (FILTER='*Reader*' to pick; results in BenchmarkDotNet.Artifacts/)
+	dotnet run --project bench/DataProcess.MicroBenchmarks -c Release -- --filter '$(or $(FILTER),*)' $(MICROBENCH_ARGS)

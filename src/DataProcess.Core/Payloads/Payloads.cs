@@ -102,6 +102,35 @@ public sealed record RunSummary
     public required long Duplicates { get; init; }
 
     public required double Seconds { get; init; }
+
+    /// <summary>Where the run's time went, per stage (seconds); for benchmarks and logs. Absent for a skipped run.</summary>
+    public RunTimings? Timings { get; init; }
+}
+
+/// <summary>
+/// The split of a run's time, in seconds. Consolidation's parts may overlap each other (reading and merging
+/// run alongside the COPY), so they need not add up to its wall time.
+/// </summary>
+public sealed record RunTimings
+{
+    public double Enrichment { get; init; }
+
+    public double Anonymization { get; init; }
+
+    /// <summary>Consolidation's first pass, when the sink takes one: reading the keys and rejects and staging them.</summary>
+    public double Keys { get; init; }
+
+    /// <summary>Reading both staged outputs and merging each record.</summary>
+    public double ReadMerge { get; init; }
+
+    /// <summary>Streaming the rows to PostgreSQL (binary COPY), until the COPY completes.</summary>
+    public double Copy { get; init; }
+
+    /// <summary>Moving the staged rows into <c>dataprocess.records</c>.</summary>
+    public double Upsert { get; init; }
+
+    /// <summary>The ledger row, the rejects and the commit.</summary>
+    public double Commit { get; init; }
 }
 
 /// <summary>

@@ -46,3 +46,30 @@ public sealed class RecordRefusedException(long? recordIndex, string problem, st
 
     public string Problem { get; } = problem;
 }
+
+/// <summary>Optionally implemented by an <see cref="IRunLoad"/>: where its time went, for the run's timings.</summary>
+public interface IRunLoadTimings
+{
+    /// <summary>Seconds spent finishing the COPY (flushing the last rows) in <see cref="IRunLoad.CompleteAsync"/>.</summary>
+    double CopyCompleteSeconds { get; }
+
+    /// <summary>Seconds spent moving the staged rows into the records table.</summary>
+    double UpsertSeconds { get; }
+
+    /// <summary>Seconds spent on the ledger row, the rejects and the commit.</summary>
+    double CommitSeconds { get; }
+}
+
+/// <summary>
+/// Optionally implemented by an <see cref="IRunLoad"/> that loads faster when it knows the run's keys first:
+/// the caller makes two passes over the run, in the same order. Pass one: <see cref="AddKeyAsync"/> for every
+/// record and <see cref="IRunLoad.AddRejectAsync"/> for every reject, then <see cref="EndKeysAsync"/>. Pass two:
+/// <see cref="IRunLoad.AddRecordAsync"/> for every record and <see cref="IRunLoad.AddRejectAsync"/> again for
+/// every reject (counted once), then <see cref="IRunLoad.CompleteAsync"/>.
+/// </summary>
+public interface IKeyedRunLoad : IRunLoad
+{
+    ValueTask AddKeyAsync(long recordIndex, string recordId, CancellationToken cancellationToken = default);
+
+    ValueTask EndKeysAsync(CancellationToken cancellationToken = default);
+}

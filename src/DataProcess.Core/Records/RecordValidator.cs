@@ -10,6 +10,9 @@ public readonly record struct ValidatedRecord(JsonObject? Record, string? Id, st
     public bool IsRejected => Reject is not null;
 }
 
+/// <summary>What the stages validate: the record as a pooled document to dispose, or a reason to reject it.</summary>
+internal readonly record struct ValidatedDocument(JsonDocument? Document, string? Id, string? Reject);
+
 /// <summary>
 /// Record-level checks shared by every stage, so that Enrichment and Anonymization reject exactly the
 /// same records and their outputs stay in step. Reasons name fields, never values.
@@ -28,69 +31,123 @@ public static class RecordValidator
     public static ValidatedRecord Validate(ReadOnlySpan<byte> utf8Json, Profile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        JsonNode? node;
+        var bytes = utf8Json.ToArray();
+        var checkedRecord = ValidateDocument(bytes, profile);
+        using (checkedRecord.Document)
+        {
+            return checkedRecord.Reject is { } reason
+                ? Rejected(checkedRecord.Id, reason)
+                : new ValidatedRecord(JsonNode.Parse(bytes, documentOptions: ParseOptions)!.AsObject(), checkedRecord.Id, null);
+        }
+    }
+
+    /// <summary>
+    /// The stages' validation: the record as a pooled <see cref="JsonDocument"/> (no node tree) that the caller
+    /// disposes, or a reason. <paramref name="utf8Json"/> must stay unchanged while the document is in use.
+    /// </summary>
+    internal static ValidatedDocument ValidateDocument(ReadOnlyMemory<byte> utf8Json, Profile profile)
+    {
+        JsonDocument document;
         try
         {
-            node = JsonNode.Parse(utf8Json, documentOptions: ParseOptions);
+            document = JsonDocument.Parse(utf8Json, ParseOptions);
         }
         catch (JsonException)
         {
             // The reader already proved the JSON well-formed, so only the duplicate check can fail here.
-            return Rejected(null, "the record has two properties with the same name");
+            return new ValidatedDocument(null, null, "the record has two properties with the same name");
         }
 
-        if (node is not JsonObject record)
+        var reason = Check(document.RootElement, profile, out var id);
+        if (reason is not null)
         {
-            return Rejected(null, $"the record is {Describe(node)}, not an object");
+            document.Dispose();
+            return new ValidatedDocument(null, id, reason);
         }
 
-        var idNode = Navigate(record, profile.Id, out var idPresent);
-        if (!idPresent)
+        return new ValidatedDocument(document, id, null);
+    }
+
+    private static string? Check(JsonElement record, Profile profile, out string? id)
+    {
+        id = null;
+        if (record.ValueKind != JsonValueKind.Object)
         {
-            return Rejected(null, $"the id '{profile.Id}' is missing");
+            return $"the record is {Describe(record.ValueKind)}, not an object";
         }
 
-        string id;
-        switch (idNode)
+        if (!Navigate(record, profile.Id, out var idValue))
         {
-            case null:
-                return Rejected(null, $"the id '{profile.Id}' is null");
-            case JsonValue value when value.GetValueKind() == JsonValueKind.String:
-                id = value.GetValue<string>();
-                if (string.IsNullOrWhiteSpace(id))
+            return $"the id '{profile.Id}' is missing";
+        }
+
+        string value;
+        switch (idValue.ValueKind)
+        {
+            case JsonValueKind.Null:
+                return $"the id '{profile.Id}' is null";
+            case JsonValueKind.String:
+                value = idValue.GetString()!;
+                if (string.IsNullOrWhiteSpace(value))
                 {
-                    return Rejected(null, $"the id '{profile.Id}' is empty");
+                    return $"the id '{profile.Id}' is empty";
                 }
 
                 break;
-            case JsonValue value when value.GetValueKind() == JsonValueKind.Number:
-                id = value.ToJsonString();
+            case JsonValueKind.Number:
+                value = idValue.GetRawText();
                 break;
             default:
-                return Rejected(null, $"the id '{profile.Id}' is {Describe(idNode)}; it must be a string or a number");
+                return $"the id '{profile.Id}' is {Describe(idValue.ValueKind)}; it must be a string or a number";
         }
 
-        if (id.Length > Profile.MaxIdLength)
+        if (value.Length > Profile.MaxIdLength)
         {
-            return Rejected(null, $"the id '{profile.Id}' is longer than {Profile.MaxIdLength} characters");
+            return $"the id '{profile.Id}' is longer than {Profile.MaxIdLength} characters";
         }
 
+        id = value;
         foreach (var required in profile.Require)
         {
-            var value = Navigate(record, required, out var present);
-            if (!present)
+            if (!Navigate(record, required, out var requiredValue))
             {
-                return Rejected(id, $"the required field '{required}' is missing");
+                return $"the required field '{required}' is missing";
             }
 
-            if (value is null)
+            if (requiredValue.ValueKind == JsonValueKind.Null)
             {
-                return Rejected(id, $"the required field '{required}' is null");
+                return $"the required field '{required}' is null";
             }
         }
 
-        return new ValidatedRecord(record, id, null);
+        return null;
     }
+
+    /// <summary>Follows a path without wildcards; false when a step is missing (a JSON null is present).</summary>
+    internal static bool Navigate(JsonElement record, FieldPath path, out JsonElement value)
+    {
+        value = record;
+        foreach (var segment in path.Segments)
+        {
+            if (value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(segment.Name!, out value))
+            {
+                value = default;
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    internal static string Describe(JsonValueKind kind) => kind switch
+    {
+        JsonValueKind.Object => "an object",
+        JsonValueKind.Array => "an array",
+        JsonValueKind.String => "a string",
+        JsonValueKind.Number => "a number",
+        JsonValueKind.True or JsonValueKind.False => "a boolean",
+        _ => "null",
+    };
 
     /// <summary>Follows a path without wildcards. <paramref name="present"/> tells a missing field from a JSON null.</summary>
     internal static JsonNode? Navigate(JsonObject record, FieldPath path, out bool present)

@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Transforms;
@@ -18,12 +18,12 @@ public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)
 
     private sealed class Transform(RecordAnonymizer anonymizer) : IRecordTransform, IDisposable
     {
-        public string? Write(long index, string id, JsonObject record, StagingWriter output)
+        public string? Write(long index, string id, JsonElement record, StagingWriter output)
         {
-            var reason = anonymizer.Apply(record);
+            var reason = anonymizer.Check(record);
             if (reason is null)
             {
-                record.WriteTo(output.BeginAccepted(index, id, StagedLine.RecordProperty));
+                anonymizer.Write(record, output.BeginAccepted(index, id, StagedLine.RecordProperty));
                 output.EndLine();
             }
 

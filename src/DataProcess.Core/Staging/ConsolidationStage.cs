@@ -37,9 +37,21 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
 
         await using (load)
         {
+            double keysSeconds = 0;
+            StagingException? keysFailure = null;
+            if (load is IKeyedRunLoad keyed)
+            {
+                var keysStarted = Stopwatch.GetTimestamp();
+                keysFailure = await AddKeysAsync(keyed, anonymization, cancellationToken);
+                keysSeconds = Stopwatch.GetElapsedTime(keysStarted).TotalSeconds;
+            }
+
             await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
             await using var enriched = new StagingReader(await store.OpenReadAsync(enrichment.Output, cancellationToken), RecordStage.SourceName(enrichment.Output));
             var merged = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            var loopStarted = Stopwatch.GetTimestamp();
+            long copyTicks = 0;
+            double loopSeconds;
             try
             {
                 long count = 0;
@@ -58,14 +70,23 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                     }
 
                     CheckInStep(anonymized, enriched, count);
-                    if (anonymized.Reject is { } reason)
+                    if (keysFailure is not null)
                     {
+                        // The first pass found the outputs broken: this pass only finds where, to report it as a
+                        // single pass would (the enrichment output may break first).
+                    }
+                    else if (anonymized.Reject is { } reason)
+                    {
+                        var copyStarted = Stopwatch.GetTimestamp();
                         await load.AddRejectAsync(anonymized.Index, anonymized.Id, reason, cancellationToken);
+                        copyTicks += Stopwatch.GetTimestamp() - copyStarted;
                     }
                     else
                     {
                         var length = Merge(anonymized.Payload.Span, enriched.Payload.Span, ref merged);
+                        var copyStarted = Stopwatch.GetTimestamp();
                         await load.AddRecordAsync(anonymized.Index, anonymized.Id!, merged.AsMemory(0, length), cancellationToken);
+                        copyTicks += Stopwatch.GetTimestamp() - copyStarted;
                     }
 
                     count++;
@@ -75,6 +96,13 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                 {
                     throw new StagingException($"the stage outputs hold {count} records but the stages reported {anonymization.Records}");
                 }
+
+                if (keysFailure is not null)
+                {
+                    throw keysFailure;
+                }
+
+                loopSeconds = Stopwatch.GetElapsedTime(loopStarted).TotalSeconds;
             }
             finally
             {
@@ -92,8 +120,64 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                 throw new RecordRefusedException(e.RecordIndex, e.Problem, RecordStage.SourceName(request.Source));
             }
 
-            return Summary(request, profile.Dataset, "succeeded", result, stopwatch);
+            var copySeconds = (double)copyTicks / Stopwatch.Frequency;
+            var sinkTimings = load as IRunLoadTimings;
+            var timings = new RunTimings
+            {
+                Enrichment = enrichment.Seconds,
+                Keys = keysSeconds,
+                Anonymization = anonymization.Seconds,
+                ReadMerge = loopSeconds - copySeconds,
+                Copy = copySeconds + (sinkTimings?.CopyCompleteSeconds ?? 0),
+                Upsert = sinkTimings?.UpsertSeconds ?? 0,
+                Commit = sinkTimings?.CommitSeconds ?? 0,
+            };
+            return Summary(request, profile.Dataset, "succeeded", result, stopwatch) with { Timings = timings };
         }
+    }
+
+    /// <summary>
+    /// The first pass for a sink that takes the keys first: every record's id and every reject, from the
+    /// anonymization output (the one whose records load). The second pass checks both outputs in step.
+    /// </summary>
+    /// <returns>Null, or why the anonymization output cannot load; the second pass then reports the first problem of either output.</returns>
+    private async Task<StagingException?> AddKeysAsync(IKeyedRunLoad load, StageResult anonymization, CancellationToken cancellationToken)
+    {
+        await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
+        long count = 0;
+        while (true)
+        {
+            try
+            {
+                if (!await anonymized.ReadAsync(cancellationToken))
+                {
+                    break;
+                }
+            }
+            catch (StagingException e)
+            {
+                return e;
+            }
+
+            if (anonymized.Index != count || (anonymized.Reject is null && anonymized.Id is null))
+            {
+                return new StagingException($"the stage outputs are out of step at record {count}: anonymization has record {anonymized.Index}");
+            }
+
+            if (anonymized.Reject is { } reason)
+            {
+                await load.AddRejectAsync(anonymized.Index, anonymized.Id, reason, cancellationToken);
+            }
+            else
+            {
+                await load.AddKeyAsync(anonymized.Index, anonymized.Id!, cancellationToken);
+            }
+
+            count++;
+        }
+
+        await load.EndKeysAsync(cancellationToken);
+        return null;
     }
 
     private static void CheckInStep(StagingReader anonymized, StagingReader enriched, long expected)

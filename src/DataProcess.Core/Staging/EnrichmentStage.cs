@@ -1,4 +1,4 @@
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Transforms;
@@ -21,7 +21,7 @@ public sealed class EnrichmentStage(IObjectStore store)
 
     private sealed class Transform(RecordEnricher enricher) : IRecordTransform
     {
-        public string? Write(long index, string id, JsonObject record, StagingWriter output)
+        public string? Write(long index, string id, JsonElement record, StagingWriter output)
         {
             enricher.WriteFields(record, output.BeginAccepted(index, id, StagedLine.EnrichmentProperty));
             output.EndLine();

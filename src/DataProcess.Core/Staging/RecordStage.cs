@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using System.Text.Json.Nodes;
+using System.Text.Json;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Profiles;
@@ -10,7 +10,7 @@ namespace DataProcess.Core.Staging;
 /// <summary>What a stage does to one valid record: write its staged line, or return a reason to reject it.</summary>
 internal interface IRecordTransform
 {
-    string? Write(long index, string id, JsonObject record, StagingWriter output);
+    string? Write(long index, string id, JsonElement record, StagingWriter output);
 }
 
 /// <summary>
@@ -46,8 +46,13 @@ internal static class RecordStage
                 while (await reader.ReadAsync(ct))
                 {
                     var index = reader.RecordIndex;
-                    var validated = RecordValidator.Validate(reader.Record.Span, profile);
-                    var reason = validated.Reject ?? transform.Write(index, validated.Id!, validated.Record!, writer);
+                    var validated = RecordValidator.ValidateDocument(reader.Record, profile);
+                    string? reason;
+                    using (validated.Document)
+                    {
+                        reason = validated.Reject ?? transform.Write(index, validated.Id!, validated.Document!.RootElement, writer);
+                    }
+
                     if (reason is not null)
                     {
                         writer.WriteRejected(index, validated.Id, reason);

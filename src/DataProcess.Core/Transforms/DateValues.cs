@@ -85,6 +85,22 @@ public static class DateValues
         }
     }
 
+    /// <summary>The same as <see cref="TryParse(JsonNode?, out DateTimeOffset)"/> for a value of a parsed document.</summary>
+    internal static bool TryParse(JsonElement element, out DateTimeOffset value)
+    {
+        value = default;
+        switch (element.ValueKind)
+        {
+            case JsonValueKind.String:
+                Span<char> buffer = stackalloc char[MaxLength * 2];
+                return ElementText.TryGetChars(element, buffer, out var text) ? TryParse(text, out value) : TryParse(element.GetString().AsSpan(), out value);
+            case JsonValueKind.Number:
+                return element.TryGetDouble(out var number) && TryFromEpoch(number, out value);
+            default:
+                return false;
+        }
+    }
+
     private static bool TryFromEpoch(double number, out DateTimeOffset value)
     {
         value = default;

@@ -26,6 +26,16 @@ public static class Pseudonym
     /// </summary>
     internal static string Compute(HMACSHA256 hmac, ReadOnlySpan<char> text) => Compute(text, key: null, hmac);
 
+    /// <summary>The pseudonym of text given as UTF-8, written as 64 lowercase hex UTF-8 bytes: no string on the way.</summary>
+    internal static void ComputeUtf8(HMACSHA256 hmac, ReadOnlySpan<byte> utf8, Span<byte> hex)
+    {
+        Span<byte> mac = stackalloc byte[MacBytes];
+        if (!hmac.TryComputeHash(utf8, mac, out _) || !Convert.TryToHexStringLower(mac, hex, out _))
+        {
+            throw new CryptographicException("HMAC-SHA256 did not fit its 32-byte output");
+        }
+    }
+
     private static string Compute(ReadOnlySpan<char> text, HmacKey? key, HMACSHA256? hmac)
     {
         byte[]? rented = null;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -13,6 +14,7 @@ namespace DataProcess.Core.Transforms;
 public sealed class RecordAnonymizer : IDisposable
 {
     private readonly Rule[] _rules;
+    private readonly PathNode _tree = new();
     private readonly HMACSHA256 _hmac;
     private bool _disposed;
 
@@ -30,6 +32,7 @@ public sealed class RecordAnonymizer : IDisposable
             }
 
             _rules[i] = new Rule([.. rule.Path.Segments], rule.Path.Text, rule.Method);
+            _tree.Add(_rules[i]);
         }
 
         // HMACSHA256 only takes an array and keeps its own copy: wipe ours straight away.
@@ -53,16 +56,270 @@ public sealed class RecordAnonymizer : IDisposable
     {
         ArgumentNullException.ThrowIfNull(record);
         ObjectDisposedException.ThrowIf(_disposed, this);
+
+        // The node API runs the stages' document path, so both give the same records and reasons.
+        using var document = JsonDocument.Parse(record.ToJsonString());
+        var reason = Check(document.RootElement);
+        if (reason is not null)
+        {
+            return reason;
+        }
+
+        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(document.RootElement, writer);
+        }
+
+        var anonymized = JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
+        var properties = anonymized.ToList();
+        anonymized.Clear();
+        record.Clear();
+        foreach (var (name, value) in properties)
+        {
+            record[name] = value;
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// The stages' path, step one: whether every rule can anonymize the record of a parsed document, checked in the
+    /// same order and with the same reasons as <see cref="Apply"/>. Null when <see cref="Write"/> may follow.
+    /// </summary>
+    internal string? Check(JsonElement record)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         foreach (var rule in _rules)
         {
-            var visitor = new Visitor(this, rule);
-            if (!FieldPathNavigator.VisitAll(record, rule.Segments, ref visitor))
+            string? reason = null;
+            if (rule.Segments.Length > 0 && !CheckWalk(record, rule, 0, ref reason))
             {
-                return visitor.Reason;
+                return reason;
             }
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// Step two: writes the record with every rule applied, in one pass over the document (no node tree); what
+    /// <see cref="Apply"/> then writing the record gives. Only after <see cref="Check"/> returned null.
+    /// </summary>
+    internal void Write(JsonElement record, Utf8JsonWriter writer)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        WriteValue(record, _tree, writer);
+    }
+
+    private bool CheckWalk(JsonElement container, Rule rule, int index, ref string? reason)
+    {
+        var segment = rule.Segments[index];
+        var isLast = index == rule.Segments.Length - 1;
+        if (segment.IsWildcard)
+        {
+            if (container.ValueKind != JsonValueKind.Array)
+            {
+                return true;
+            }
+
+            foreach (var element in container.EnumerateArray())
+            {
+                if (isLast)
+                {
+                    reason = CheckValue(rule, element);
+                    if (reason is not null)
+                    {
+                        return false;
+                    }
+                }
+                else if (!CheckWalk(element, rule, index + 1, ref reason))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        if (container.ValueKind != JsonValueKind.Object || !container.TryGetProperty(segment.Name!, out var child))
+        {
+            return true;
+        }
+
+        if (isLast)
+        {
+            reason = CheckValue(rule, child);
+            return reason is null;
+        }
+
+        return CheckWalk(child, rule, index + 1, ref reason);
+    }
+
+    /// <summary>The checks of <see cref="Transform"/>, without transforming.</summary>
+    private static string? CheckValue(Rule rule, JsonElement value)
+    {
+        var kind = value.ValueKind;
+        if (rule.Method == AnonymizationMethod.Redact || kind == JsonValueKind.Null)
+        {
+            return null;
+        }
+
+        switch (rule.Method)
+        {
+            case AnonymizationMethod.Hash:
+                return kind is JsonValueKind.String or JsonValueKind.Number ? null : WrongType(rule, kind, "hash expects a string or number");
+            case AnonymizationMethod.Mask:
+                return kind is JsonValueKind.String or JsonValueKind.Number ? null : WrongType(rule, kind, "mask expects a string or number");
+            case AnonymizationMethod.Year:
+                if (kind is not (JsonValueKind.String or JsonValueKind.Number))
+                {
+                    return WrongType(rule, kind, "year expects a date string or a Unix epoch number");
+                }
+
+                return DateValues.TryParse(value, out _) ? null : $"field '{rule.PathText}' is not a recognisable date";
+            case AnonymizationMethod.IpPrefix:
+                if (kind != JsonValueKind.String)
+                {
+                    return WrongType(rule, kind, "ip-prefix expects an IP address string");
+                }
+
+                return IpPrefixOf(value) is null ? $"field '{rule.PathText}' is not a valid IPv4 or IPv6 address" : null;
+            default:
+                throw new InvalidOperationException($"anonymize method {rule.Method} is not implemented");
+        }
+    }
+
+    private static string? IpPrefixOf(JsonElement value)
+    {
+        Span<char> buffer = stackalloc char[64];
+        return IpPrefix.Compute(ElementText.TryGetChars(value, buffer, out var text) ? text : value.GetString().AsSpan());
+    }
+
+    private void WriteValue(JsonElement value, PathNode? node, Utf8JsonWriter writer)
+    {
+        if (node is null)
+        {
+            value.WriteTo(writer);
+            return;
+        }
+
+        switch (value.ValueKind)
+        {
+            case JsonValueKind.Object when node.Named.Count > 0:
+                writer.WriteStartObject();
+                foreach (var property in value.EnumerateObject())
+                {
+                    var child = node.Find(property);
+                    if (child is null)
+                    {
+                        property.WriteTo(writer);
+                        continue;
+                    }
+
+                    if (child.Rule is { Method: AnonymizationMethod.Redact })
+                    {
+                        continue;
+                    }
+
+                    WritePropertyName(property, writer);
+                    if (child.Rule is { } rule)
+                    {
+                        WriteTransformed(rule, property.Value, writer);
+                    }
+                    else
+                    {
+                        WriteValue(property.Value, child, writer);
+                    }
+                }
+
+                writer.WriteEndObject();
+                return;
+
+            case JsonValueKind.Array when node.Wildcard is { } wildcard:
+                writer.WriteStartArray();
+                foreach (var element in value.EnumerateArray())
+                {
+                    if (wildcard.Rule is { Method: AnonymizationMethod.Redact })
+                    {
+                        continue;
+                    }
+
+                    if (wildcard.Rule is { } rule)
+                    {
+                        WriteTransformed(rule, element, writer);
+                    }
+                    else
+                    {
+                        WriteValue(element, wildcard, writer);
+                    }
+                }
+
+                writer.WriteEndArray();
+                return;
+
+            default:
+                value.WriteTo(writer);
+                return;
+        }
+    }
+
+    private static void WritePropertyName(JsonProperty property, Utf8JsonWriter writer)
+    {
+        var raw = JsonMarshal.GetRawUtf8PropertyName(property);
+        if (raw.IndexOf((byte)'\\') < 0)
+        {
+            writer.WritePropertyName(raw);
+        }
+        else
+        {
+            writer.WritePropertyName(property.Name);
+        }
+    }
+
+    /// <summary>What <see cref="Transform"/> replaces a checked value with, written straight to the output.</summary>
+    private void WriteTransformed(Rule rule, JsonElement value, Utf8JsonWriter writer)
+    {
+        var kind = value.ValueKind;
+        if (kind == JsonValueKind.Null)
+        {
+            writer.WriteNullValue();
+            return;
+        }
+
+        switch (rule.Method)
+        {
+            case AnonymizationMethod.Hash:
+                Span<byte> hex = stackalloc byte[64];
+                if (kind == JsonValueKind.Number)
+                {
+                    Pseudonym.ComputeUtf8(_hmac, JsonMarshal.GetRawUtf8Value(value), hex);
+                    writer.WriteStringValue(hex);
+                }
+                else if (ElementText.TryGetUtf8(value, out var utf8))
+                {
+                    Pseudonym.ComputeUtf8(_hmac, utf8, hex);
+                    writer.WriteStringValue(hex);
+                }
+                else
+                {
+                    writer.WriteStringValue(Pseudonym.Compute(_hmac, value.GetString()));
+                }
+
+                return;
+            case AnonymizationMethod.Mask:
+                writer.WriteStringValue(Mask(kind == JsonValueKind.Number ? value.GetRawText() : value.GetString()));
+                return;
+            case AnonymizationMethod.Year:
+                DateValues.TryParse(value, out var date);
+                writer.WriteNumberValue(date.Year);
+                return;
+            case AnonymizationMethod.IpPrefix:
+                writer.WriteStringValue(IpPrefixOf(value));
+                return;
+            default:
+                throw new InvalidOperationException($"anonymize method {rule.Method} is not implemented");
+        }
     }
 
     public void Dispose()
@@ -71,77 +328,6 @@ public sealed class RecordAnonymizer : IDisposable
         {
             _disposed = true;
             _hmac.Dispose();
-        }
-    }
-
-    /// <summary>Anonymizes one value. Returns null, or why the value cannot be anonymized by this rule.</summary>
-    private string? Transform(Rule rule, FieldSlot slot)
-    {
-        if (rule.Method == AnonymizationMethod.Redact)
-        {
-            slot.Remove();
-            return null;
-        }
-
-        var node = slot.Value;
-        var kind = node?.GetValueKind() ?? JsonValueKind.Null;
-        if (kind == JsonValueKind.Null)
-        {
-            // A missing value is not personal data; keeping null keeps the record's shape.
-            return null;
-        }
-
-        switch (rule.Method)
-        {
-            case AnonymizationMethod.Hash:
-                if (!TryGetScalarText(node!, kind, out var hashed))
-                {
-                    return WrongType(rule, kind, "hash expects a string or number");
-                }
-
-                slot.Replace(JsonValue.Create(Pseudonym.Compute(_hmac, hashed)));
-                return null;
-
-            case AnonymizationMethod.Mask:
-                if (!TryGetScalarText(node!, kind, out var masked))
-                {
-                    return WrongType(rule, kind, "mask expects a string or number");
-                }
-
-                slot.Replace(JsonValue.Create(Mask(masked)));
-                return null;
-
-            case AnonymizationMethod.Year:
-                if (kind is not (JsonValueKind.String or JsonValueKind.Number))
-                {
-                    return WrongType(rule, kind, "year expects a date string or a Unix epoch number");
-                }
-
-                if (!DateValues.TryParse(node, out var date))
-                {
-                    return $"field '{rule.PathText}' is not a recognisable date";
-                }
-
-                slot.Replace(JsonValue.Create(date.Year));
-                return null;
-
-            case AnonymizationMethod.IpPrefix:
-                if (kind != JsonValueKind.String || !node!.AsValue().TryGetValue<string>(out var address))
-                {
-                    return WrongType(rule, kind, "ip-prefix expects an IP address string");
-                }
-
-                var prefix = IpPrefix.Compute(address);
-                if (prefix is null)
-                {
-                    return $"field '{rule.PathText}' is not a valid IPv4 or IPv6 address";
-                }
-
-                slot.Replace(JsonValue.Create(prefix));
-                return null;
-
-            default:
-                throw new InvalidOperationException($"anonymize method {rule.Method} is not implemented");
         }
     }
 
@@ -189,18 +375,6 @@ public sealed class RecordAnonymizer : IDisposable
         return new string(buffer[..length]);
     }
 
-    /// <summary>The text a string or number stands for; numbers use their JSON text, e.g. a phone stored as a number.</summary>
-    private static bool TryGetScalarText(JsonNode node, JsonValueKind kind, out string text)
-    {
-        text = string.Empty;
-        return kind switch
-        {
-            JsonValueKind.String => node.AsValue().TryGetValue(out text!),
-            JsonValueKind.Number => (text = node.ToJsonString()).Length > 0,
-            _ => false,
-        };
-    }
-
     // Only the kind of the value is named, never the value: reasons are stored and logged.
     private static string WrongType(Rule rule, JsonValueKind kind, string expectation) =>
         $"field '{rule.PathText}' is {Describe(kind)}; {expectation}";
@@ -217,14 +391,59 @@ public sealed class RecordAnonymizer : IDisposable
 
     private sealed record Rule(PathSegment[] Segments, string PathText, AnonymizationMethod Method);
 
-    private struct Visitor(RecordAnonymizer owner, Rule rule) : IFieldVisitor
+    /// <summary>The rules as a tree of path steps, so one walk over a record applies them all.</summary>
+    private sealed class PathNode
     {
-        public string? Reason { get; private set; }
+        public List<(string Name, PathNode Node)> Named { get; } = [];
 
-        public bool Visit(FieldSlot slot)
+        public PathNode? Wildcard { get; private set; }
+
+        /// <summary>The rule that ends here (the profile refuses overlapping paths, so nothing goes on below it).</summary>
+        public Rule? Rule { get; private set; }
+
+        public void Add(Rule rule)
         {
-            Reason = owner.Transform(rule, slot);
-            return Reason is null;
+            var node = this;
+            foreach (var segment in rule.Segments)
+            {
+                node = node.Step(segment);
+            }
+
+            node.Rule = rule;
+        }
+
+        public PathNode? Find(JsonProperty property)
+        {
+            foreach (var (name, node) in Named)
+            {
+                if (property.NameEquals(name))
+                {
+                    return node;
+                }
+            }
+
+            return null;
+        }
+
+        private PathNode Step(PathSegment segment)
+        {
+            if (segment.IsWildcard)
+            {
+                return Wildcard ??= new PathNode();
+            }
+
+            foreach (var (name, node) in Named)
+            {
+                if (name == segment.Name)
+                {
+                    return node;
+                }
+            }
+
+            var added = new PathNode();
+            Named.Add((segment.Name!, added));
+            return added;
         }
     }
+
 }

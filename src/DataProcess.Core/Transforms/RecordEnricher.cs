@@ -53,23 +53,61 @@ public sealed class RecordEnricher
     {
         ArgumentNullException.ThrowIfNull(record);
         ArgumentNullException.ThrowIfNull(writer);
+
+        // The node API runs the stages' document path, so both give the same fields.
+        using var document = JsonDocument.Parse(record.ToJsonString());
+        WriteFields(document.RootElement, writer);
+    }
+
+    /// <summary>The same as <see cref="WriteFields(JsonObject, Utf8JsonWriter)"/> for a record of a parsed document (the stages' path).</summary>
+    internal void WriteFields(JsonElement record, Utf8JsonWriter writer)
+    {
         writer.WriteStartObject();
         foreach (var rule in _rules)
         {
             writer.WritePropertyName(rule.Name);
-            FieldPathNavigator.TryGetSingle(record, rule.From, out var value);
-            WriteValue(rule.Function, value, writer);
+            if (TryGetSingle(record, rule.From, out var value))
+            {
+                WriteValue(rule.Function, value, writer);
+            }
+            else
+            {
+                writer.WriteNullValue();
+            }
         }
 
         writer.WriteEndObject();
     }
 
-    private void WriteValue(EnrichmentFunction function, JsonNode? value, Utf8JsonWriter writer)
+    private static bool TryGetSingle(JsonElement record, PathSegment[] segments, out JsonElement value)
     {
+        value = record;
+        foreach (var segment in segments)
+        {
+            if (segment.IsWildcard || value.ValueKind != JsonValueKind.Object || !value.TryGetProperty(segment.Name!, out value))
+            {
+                return false;
+            }
+        }
+
+        return segments.Length > 0;
+    }
+
+    private void WriteValue(EnrichmentFunction function, JsonElement value, Utf8JsonWriter writer)
+    {
+        Span<char> buffer = stackalloc char[StackChars];
         switch (function)
         {
             case EnrichmentFunction.EmailDomain:
-                WriteEmailDomain(value, writer);
+                if (value.ValueKind == JsonValueKind.String)
+                {
+                    WriteEmailDomain(ElementText.TryGetChars(value, buffer, out var email) ? email : value.GetString().AsSpan(), writer);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
                 break;
             case EnrichmentFunction.Age:
                 if (DateValues.TryParse(value, out var born) && AgeInYears(born, _asOf, _asOfDate) is { } age)
@@ -94,7 +132,8 @@ public sealed class RecordEnricher
 
                 break;
             case EnrichmentFunction.CountryName:
-                if (TryGetString(value, out var code) && Countries.EnglishName(code.AsSpan().Trim()) is { } country)
+                if (value.ValueKind == JsonValueKind.String
+                    && Countries.EnglishName((ElementText.TryGetChars(value, buffer, out var code) ? code : value.GetString().AsSpan()).Trim()) is { } country)
                 {
                     writer.WriteStringValue(country);
                 }
@@ -105,10 +144,22 @@ public sealed class RecordEnricher
 
                 break;
             case EnrichmentFunction.Utc:
-                WriteUtc(value, writer);
+                WriteUtc(DateValues.TryParse(value, out var instant), instant, writer);
                 break;
             case EnrichmentFunction.Lowercase:
-                WriteLowercase(value, writer);
+                if (value.ValueKind == JsonValueKind.Number)
+                {
+                    writer.WriteStringValue(value.GetRawText());
+                }
+                else if (value.ValueKind == JsonValueKind.String)
+                {
+                    WriteLowercase(value.GetString()!, writer);
+                }
+                else
+                {
+                    writer.WriteNullValue();
+                }
+
                 break;
             default:
                 throw new InvalidOperationException($"enrich function {function} is not implemented");
@@ -138,15 +189,9 @@ public sealed class RecordEnricher
         return Math.Max(age, 0);
     }
 
-    private static void WriteEmailDomain(JsonNode? value, Utf8JsonWriter writer)
+    private static void WriteEmailDomain(ReadOnlySpan<char> email, Utf8JsonWriter writer)
     {
-        if (!TryGetString(value, out var email))
-        {
-            writer.WriteNullValue();
-            return;
-        }
-
-        var text = email.AsSpan().Trim();
+        var text = email.Trim();
         var at = text.LastIndexOf('@');
         var domain = at < 0 ? [] : text[(at + 1)..];
         Span<char> lower = stackalloc char[MaxDomainLength];
@@ -184,10 +229,10 @@ public sealed class RecordEnricher
         return dots > 0;
     }
 
-    private static void WriteUtc(JsonNode? value, Utf8JsonWriter writer)
+    private static void WriteUtc(bool parsed, DateTimeOffset date, Utf8JsonWriter writer)
     {
         Span<char> text = stackalloc char[32];
-        if (DateValues.TryParse(value, out var date)
+        if (parsed
             && date.UtcDateTime.TryFormat(text, out var written, UtcFormat, CultureInfo.InvariantCulture))
         {
             writer.WriteStringValue(text[..written]);
@@ -198,21 +243,8 @@ public sealed class RecordEnricher
         }
     }
 
-    private static void WriteLowercase(JsonNode? value, Utf8JsonWriter writer)
+    private static void WriteLowercase(string text, Utf8JsonWriter writer)
     {
-        var kind = value?.GetValueKind() ?? JsonValueKind.Null;
-        if (kind == JsonValueKind.Number)
-        {
-            writer.WriteStringValue(value!.ToJsonString());
-            return;
-        }
-
-        if (!TryGetString(value, out var text))
-        {
-            writer.WriteNullValue();
-            return;
-        }
-
         if (text.Length > StackChars)
         {
             writer.WriteStringValue(text.ToLowerInvariant());
@@ -222,12 +254,6 @@ public sealed class RecordEnricher
         Span<char> lower = stackalloc char[StackChars];
         var length = text.AsSpan().ToLowerInvariant(lower);
         writer.WriteStringValue(lower[..length]);
-    }
-
-    private static bool TryGetString(JsonNode? value, out string text)
-    {
-        text = string.Empty;
-        return value is JsonValue json && json.GetValueKind() == JsonValueKind.String && json.TryGetValue(out text!);
     }
 
     private sealed record Rule(JsonEncodedText Name, EnrichmentFunction Function, PathSegment[] From);
