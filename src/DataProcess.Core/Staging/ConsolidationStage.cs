@@ -143,7 +143,7 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
     /// <returns>Null, or why the anonymization output cannot load; the second pass then reports the first problem of either output.</returns>
     private async Task<StagingException?> AddKeysAsync(IKeyedRunLoad load, StageResult anonymization, CancellationToken cancellationToken)
     {
-        await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
+        await using var anonymized = new StagingKeyReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
         long count = 0;
         while (true)
         {

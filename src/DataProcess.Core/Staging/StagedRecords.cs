@@ -103,10 +103,13 @@ internal static class StagedLine
 internal sealed class StagingReader : IAsyncDisposable
 {
     private readonly JsonRecordReader _lines;
+    private readonly Stream _input;
     private readonly string _name;
 
+    /// <summary>Reads <paramref name="input"/>, which it disposes.</summary>
     public StagingReader(Stream input, string name)
     {
+        _input = input;
         _name = name;
 
         // Staged lines hold whole records plus a few bytes: allow a little more than the source limit.
@@ -192,7 +195,11 @@ internal sealed class StagingReader : IAsyncDisposable
 
     private StagingException Broken() => new($"staging output {_name}: line for record {Index} is not a staged record");
 
-    public ValueTask DisposeAsync() => _lines.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _lines.DisposeAsync();
+        await _input.DisposeAsync();
+    }
 }
 
 /// <summary>The stage outputs are missing, truncated or disagree: the run cannot be consolidated.</summary>
