@@ -88,6 +88,29 @@ public sealed class StageFunctionTests(PostgresFixture postgres) : IClassFixture
         (await act.Should().ThrowAsync<ObjectNotFoundException>()).Which.Message.Should().Be("object config/profiles/nope.json does not exist");
     }
 
+    [Fact]
+    public async Task Stages_keep_source_order_across_many_batches_and_workers()
+    {
+        // Enough records for dozens of batches, so the workers finish them out of order.
+        var source = new System.Text.StringBuilder("{\"result\":[");
+        for (var i = 0; i < 30_000; i++)
+        {
+            source.Append(i == 0 ? "" : ",").Append(i % 997 == 0 ? "42" : $$"""{"id":"c{{i}}","email":"u{{i}}@example.org","name":"N {{i}}","birthDate":"1990-01-01"}""");
+        }
+
+        await using var scenario = new FunctionScenario(await postgres.CreateDatabaseAsync(), source: source.Append("]}").ToString());
+
+        var stages = await Task.WhenAll(scenario.EnrichAsync(), scenario.AnonymizeAsync());
+
+        foreach (var stage in stages)
+        {
+            var lines = scenario.ReadText(stage.Output).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            lines.Should().HaveCount(30_000);
+            lines.Select(l => JsonNode.Parse(l)!["i"]!.GetValue<long>()).Should().BeInAscendingOrder().And.OnlyHaveUniqueItems();
+            stage.Rejected.Should().Be(31);
+        }
+    }
+
     internal static List<string> Leaked(string text) =>
         FunctionScenario.PersonalValues.Where(v => text.Contains(v, StringComparison.Ordinal)).ToList();
 

@@ -1,5 +1,7 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Text.Json;
+using System.Threading.Channels;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Profiles;
@@ -17,8 +19,17 @@ internal interface IRecordTransform
 /// The shared body of Enrichment and Anonymization: stream the source, validate each record, hand it
 /// to the stage's transform, and stream the staged lines to the stage's output object.
 /// </summary>
+/// <remarks>
+/// Reading is sequential, but the records are independent: the reader cuts them into batches, as many
+/// workers as there are cores (at most four) validate and transform batches, each with its own
+/// transform, and the writer puts the batches' lines out in source order. Bounded channels keep a few
+/// batches in flight at most, so memory stays flat whatever the input size.
+/// </remarks>
 internal static class RecordStage
 {
+    private const int BatchBytes = 256 * 1024;
+    private const int BatchRecords = 2048;
+
     public static async Task<StageResult> RunAsync(
         string stage,
         StageRequest request,
@@ -29,53 +40,38 @@ internal static class RecordStage
         ArgumentNullException.ThrowIfNull(request);
         var stopwatch = Stopwatch.StartNew();
         var profile = await LoadProfileAsync(store, request.Profile, cancellationToken);
-        var transform = await createTransform(profile, cancellationToken);
-        using var disposeTransform = transform as IDisposable;
+        var workers = Math.Clamp(Environment.ProcessorCount, 1, 4);
+        var transforms = new IRecordTransform[workers];
+        for (var i = 0; i < workers; i++)
+        {
+            transforms[i] = await createTransform(profile, cancellationToken);
+        }
+
         var output = request.Staging.For(request.RunId, stage);
-        long records = 0;
-        long rejected = 0;
-        long bytesRead = 0;
-
-        await store.WriteAsync(
-            output,
-            async (stream, ct) =>
+        var counts = new Counts();
+        try
+        {
+            await store.WriteAsync(
+                output,
+                (stream, ct) => ProcessAsync(store, request.Source, profile, transforms, stream, counts, ct),
+                cancellationToken);
+        }
+        finally
+        {
+            foreach (var transform in transforms)
             {
-                await using var source = await store.OpenReadAsync(request.Source, ct);
-                await using var reader = new JsonRecordReader(source, SourceName(request.Source), profile.Records);
-                await using var writer = new StagingWriter(stream);
-                while (await reader.ReadAsync(ct))
-                {
-                    var index = reader.RecordIndex;
-                    var validated = RecordValidator.ValidateDocument(reader.Record, profile);
-                    string? reason;
-                    using (validated.Document)
-                    {
-                        reason = validated.Reject ?? transform.Write(index, validated.Id!, validated.Document!.RootElement, writer);
-                    }
-
-                    if (reason is not null)
-                    {
-                        writer.WriteRejected(index, validated.Id, reason);
-                        rejected++;
-                    }
-
-                    records++;
-                    await writer.FlushIfFullAsync(ct);
-                }
-
-                await writer.FlushAsync(ct);
-                bytesRead = reader.BytesRead;
-            },
-            cancellationToken);
+                (transform as IDisposable)?.Dispose();
+            }
+        }
 
         return new StageResult
         {
             RunId = request.RunId,
             Stage = stage,
             Output = output,
-            Records = records,
-            Rejected = rejected,
-            BytesRead = bytesRead,
+            Records = counts.Records,
+            Rejected = counts.Rejected,
+            BytesRead = counts.BytesRead,
             Seconds = stopwatch.Elapsed.TotalSeconds,
         };
     }
@@ -91,5 +87,190 @@ internal static class RecordStage
     {
         var slash = obj.Key.LastIndexOf('/');
         return slash < 0 ? obj.Key : obj.Key[(slash + 1)..];
+    }
+
+    private static async Task ProcessAsync(IObjectStore store, ObjectRef sourceObject, Profile profile, IRecordTransform[] transforms, Stream output, Counts counts, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var work = Channel.CreateBounded<Batch>(new BoundedChannelOptions(transforms.Length * 2) { SingleWriter = true });
+        var ordered = Channel.CreateBounded<Batch>(new BoundedChannelOptions(transforms.Length * 4) { SingleWriter = true, SingleReader = true });
+        var tasks = transforms
+            .Select(t => Task.Run(() => TransformBatchesAsync(work.Reader, t, profile, stop), CancellationToken.None))
+            .Append(Task.Run(() => WriteBatchesAsync(ordered.Reader, output, counts, stop), CancellationToken.None))
+            .ToArray();
+
+        Exception? readFailure = null;
+        try
+        {
+            await using var source = await store.OpenReadAsync(sourceObject, stop.Token);
+            await using var reader = new JsonRecordReader(source, SourceName(sourceObject), profile.Records);
+            var batch = Batch.Rent();
+            while (await reader.ReadAsync(stop.Token))
+            {
+                batch.Add(reader.RecordIndex, reader.Record.Span);
+                if (batch.IsFull)
+                {
+                    await PostAsync(batch);
+                    batch = Batch.Rent();
+                }
+            }
+
+            await PostAsync(batch);
+            counts.BytesRead = reader.BytesRead;
+        }
+        catch (Exception e)
+        {
+            readFailure = e;
+            await stop.CancelAsync();
+        }
+
+        work.Writer.TryComplete();
+        ordered.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(tasks);
+        }
+        catch (Exception)
+        {
+            // Inspected below: the error to report is the first one that is not a cancellation.
+        }
+
+        var taskFailure = tasks.Select(t => t.Exception?.InnerException).FirstOrDefault(e => e is not null and not OperationCanceledException);
+        var error = readFailure is not null and not OperationCanceledException ? readFailure : taskFailure ?? readFailure;
+        if (error is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        }
+
+        async ValueTask PostAsync(Batch batch)
+        {
+            // The writer takes batches in the order they were read; the workers finish them in any order.
+            await ordered.Writer.WriteAsync(batch, stop.Token);
+            await work.Writer.WriteAsync(batch, stop.Token);
+        }
+    }
+
+    private static async Task TransformBatchesAsync(ChannelReader<Batch> work, IRecordTransform transform, Profile profile, CancellationTokenSource stop)
+    {
+        await foreach (var batch in work.ReadAllAsync(stop.Token))
+        {
+            try
+            {
+                batch.Transform(transform, profile);
+                batch.Done.TrySetResult();
+            }
+            catch (Exception e)
+            {
+                batch.Done.TrySetException(e);
+                await stop.CancelAsync();
+                throw;
+            }
+        }
+    }
+
+    private static async Task WriteBatchesAsync(ChannelReader<Batch> ordered, Stream output, Counts counts, CancellationTokenSource stop)
+    {
+        try
+        {
+            await foreach (var batch in ordered.ReadAllAsync(stop.Token))
+            {
+                await batch.Done.Task.WaitAsync(stop.Token);
+                await output.WriteAsync(batch.Lines, stop.Token);
+                counts.Records += batch.Count;
+                counts.Rejected += batch.Rejected;
+                batch.Return();
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The reader must stop too: it would wait forever for room in the ordered channel.
+            await stop.CancelAsync();
+            throw;
+        }
+    }
+
+    private sealed class Counts
+    {
+        public long Records { get; set; }
+
+        public long Rejected { get; set; }
+
+        public long BytesRead { get; set; }
+    }
+
+    /// <summary>A run of consecutive records: their bytes in, their staged lines out.</summary>
+    private sealed class Batch
+    {
+        private readonly List<(long Index, int Offset, int Length)> _records = new(BatchRecords);
+        private readonly StagingWriter _lines = new(Stream.Null);
+        private byte[] _input = ArrayPool<byte>.Shared.Rent(BatchBytes);
+        private int _used;
+
+        public TaskCompletionSource Done { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public int Count => _records.Count;
+
+        public int Rejected { get; private set; }
+
+        public bool IsFull => _used >= BatchBytes || _records.Count >= BatchRecords;
+
+        public static Batch Rent() => Pool.TryTake(out var batch) ? batch : new Batch();
+
+        public void Add(long index, ReadOnlySpan<byte> record)
+        {
+            if (_used + record.Length > _input.Length)
+            {
+                var bigger = ArrayPool<byte>.Shared.Rent(Math.Max(_input.Length * 2, _used + record.Length));
+                Buffer.BlockCopy(_input, 0, bigger, 0, _used);
+                ArrayPool<byte>.Shared.Return(_input);
+                _input = bigger;
+            }
+
+            record.CopyTo(_input.AsSpan(_used));
+            _records.Add((index, _used, record.Length));
+            _used += record.Length;
+        }
+
+        public ReadOnlyMemory<byte> Lines => _lines.Written;
+
+        public void Transform(IRecordTransform transform, Profile profile)
+        {
+            var writer = _lines;
+            foreach (var (index, offset, length) in _records)
+            {
+                var validated = RecordValidator.ValidateDocument(_input.AsMemory(offset, length), profile);
+                string? reason;
+                using (validated.Document)
+                {
+                    reason = validated.Reject ?? transform.Write(index, validated.Id!, validated.Document!.RootElement, writer);
+                }
+
+                if (reason is not null)
+                {
+                    writer.WriteRejected(index, validated.Id, reason);
+                    Rejected++;
+                }
+            }
+
+        }
+
+        public void Return()
+        {
+            _records.Clear();
+            _lines.Clear();
+            _used = 0;
+            Rejected = 0;
+            Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (_input.Length > BatchBytes * 4)
+            {
+                // One huge record grew this batch: give the big array back rather than keep it.
+                ArrayPool<byte>.Shared.Return(_input);
+                _input = ArrayPool<byte>.Shared.Rent(BatchBytes);
+            }
+
+            Pool.Add(this);
+        }
+
+        private static readonly System.Collections.Concurrent.ConcurrentBag<Batch> Pool = [];
     }
 }

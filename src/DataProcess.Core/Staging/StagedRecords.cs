@@ -70,6 +70,12 @@ internal sealed class StagingWriter : IAsyncDisposable
         EndLine();
     }
 
+    /// <summary>The lines written since the last flush or <see cref="Clear"/>.</summary>
+    public ReadOnlyMemory<byte> Written => _buffer.WrittenMemory;
+
+    /// <summary>Forgets the lines written, keeping the buffer for the next ones.</summary>
+    public void Clear() => _buffer.ResetWrittenCount();
+
     public ValueTask FlushIfFullAsync(CancellationToken cancellationToken) =>
         _buffer.WrittenCount >= FlushThreshold ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
 
