@@ -45,6 +45,18 @@ public sealed record HttpApiResponse(int StatusCode, IReadOnlyDictionary<string,
             w.WriteEndObject();
         }, "application/problem+json", extraHeaders);
 
+    /// <summary>A Lambda handler's body: the HTTP API event in, <paramref name="handle"/>'s response out as Lambda returns it.</summary>
+    public static async Task<Stream> HandleAsync(Stream input, Func<JsonElement, Task<HttpApiResponse>> handle)
+    {
+        ArgumentNullException.ThrowIfNull(handle);
+        using var request = await JsonDocument.ParseAsync(input);
+        var response = await handle(request.RootElement);
+        var output = new MemoryStream();
+        response.WriteTo(output);
+        output.Position = 0;
+        return output;
+    }
+
     /// <summary>The payload Lambda returns to API Gateway.</summary>
     public void WriteTo(Stream output)
     {

@@ -30,13 +30,5 @@ public sealed class RunStatusFunction
 
     public RunStatusFunction(RunStatusApi api) => _api = api;
 
-    public async Task<Stream> HandleAsync(Stream input)
-    {
-        using var request = await JsonDocument.ParseAsync(input);
-        var response = await _api.HandleAsync(request.RootElement);
-        var output = new MemoryStream();
-        response.WriteTo(output);
-        output.Position = 0;
-        return output;
-    }
+    public Task<Stream> HandleAsync(Stream input) => HttpApiResponse.HandleAsync(input, request => _api.HandleAsync(request));
 }

@@ -19,15 +19,7 @@ public sealed class UploadUrlFunction
 
     public UploadUrlFunction(UploadSettings settings, IUploadPresigner presigner) => _api = new UploadApi(settings, presigner);
 
-    public async Task<Stream> HandleAsync(Stream input)
-    {
-        using var request = await JsonDocument.ParseAsync(input);
-        var response = await _api.HandleAsync(request.RootElement);
-        var output = new MemoryStream();
-        response.WriteTo(output);
-        output.Position = 0;
-        return output;
-    }
+    public Task<Stream> HandleAsync(Stream input) => HttpApiResponse.HandleAsync(input, request => _api.HandleAsync(request));
 
     private static S3PostPresigner S3Presigner(Func<string, string?> environment) =>
         new(S3Clients.Create(environment(AwsFunctionEnvironment.S3ServiceUrlVariable) is { Length: > 0 } url

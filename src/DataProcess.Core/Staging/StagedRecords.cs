@@ -103,6 +103,55 @@ internal static class StagedLine
     public static ReadOnlySpan<byte> EnrichmentProperty => "e"u8;
 
     public static ReadOnlySpan<byte> RejectProperty => "x"u8;
+
+    /// <summary>
+    /// Reads the head of a staged line (<c>i</c>, <c>id</c>, <c>x</c>) and stops on the name of its payload
+    /// (<c>r</c> or <c>e</c>), if any. False when the line is not a staged record.
+    /// </summary>
+    public static bool TryReadHead(ref Utf8JsonReader reader, out long index, out string? id, out string? reject, out bool hasPayload)
+    {
+        index = -1;
+        id = null;
+        reject = null;
+        hasPayload = false;
+        try
+        {
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return false;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.ValueTextEquals(IndexProperty))
+                {
+                    reader.Read();
+                    index = reader.GetInt64();
+                }
+                else if (reader.ValueTextEquals(IdProperty))
+                {
+                    reader.Read();
+                    id = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
+                }
+                else if (reader.ValueTextEquals(RejectProperty))
+                {
+                    reader.Read();
+                    reject = reader.GetString();
+                }
+                else
+                {
+                    hasPayload = true;
+                    break;
+                }
+            }
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            return false;
+        }
+
+        return index >= 0 && (reject is not null || (id is not null && hasPayload));
+    }
 }
 
 /// <summary>Reads a stage's output back, one line at a time.</summary>
@@ -157,45 +206,22 @@ internal sealed class StagingReader : IAsyncDisposable
     private void Parse(ReadOnlyMemory<byte> line)
     {
         var reader = new Utf8JsonReader(line.Span);
-        Index = -1;
-        Id = null;
-        Reject = null;
+        var wellFormed = StagedLine.TryReadHead(ref reader, out var index, out var id, out var reject, out var hasPayload);
+        Index = index;
+        Id = id;
+        Reject = reject;
         Payload = default;
-        reader.Read();
-        if (reader.TokenType != JsonTokenType.StartObject)
+        if (!wellFormed)
         {
             throw Broken();
         }
 
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        if (hasPayload)
         {
-            if (reader.ValueTextEquals(StagedLine.IndexProperty))
-            {
-                reader.Read();
-                Index = reader.GetInt64();
-            }
-            else if (reader.ValueTextEquals(StagedLine.IdProperty))
-            {
-                reader.Read();
-                Id = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
-            }
-            else if (reader.ValueTextEquals(StagedLine.RejectProperty))
-            {
-                reader.Read();
-                Reject = reader.GetString();
-            }
-            else
-            {
-                reader.Read();
-                var start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                Payload = line[start..(int)reader.BytesConsumed];
-            }
-        }
-
-        if (Index < 0 || (Reject is null && (Id is null || Payload.IsEmpty)))
-        {
-            throw Broken();
+            reader.Read();
+            var start = (int)reader.TokenStartIndex;
+            reader.Skip();
+            Payload = line[start..(int)reader.BytesConsumed];
         }
     }
 

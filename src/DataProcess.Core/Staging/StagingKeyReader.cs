@@ -107,49 +107,13 @@ internal sealed class StagingKeyReader : IAsyncDisposable
 
     private void Parse(ReadOnlySpan<byte> line)
     {
-        Index = -1;
-        Id = null;
-        Reject = null;
-        var payload = false;
+        // The record or the enrichment fields after the head are the second pass's to read and check.
         var reader = new Utf8JsonReader(line);
-        try
-        {
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                throw Broken();
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                if (reader.ValueTextEquals(StagedLine.IndexProperty))
-                {
-                    reader.Read();
-                    Index = reader.GetInt64();
-                }
-                else if (reader.ValueTextEquals(StagedLine.IdProperty))
-                {
-                    reader.Read();
-                    Id = reader.TokenType == JsonTokenType.Null ? null : reader.GetString();
-                }
-                else if (reader.ValueTextEquals(StagedLine.RejectProperty))
-                {
-                    reader.Read();
-                    Reject = reader.GetString();
-                }
-                else
-                {
-                    // The record or the enrichment fields: the second pass reads and checks them.
-                    payload = true;
-                    break;
-                }
-            }
-        }
-        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
-        {
-            throw Broken();
-        }
-
-        if (Index < 0 || (Reject is null && (Id is null || !payload)))
+        var wellFormed = StagedLine.TryReadHead(ref reader, out var index, out var id, out var reject, out _);
+        Index = index;
+        Id = id;
+        Reject = reject;
+        if (!wellFormed)
         {
             throw Broken();
         }
