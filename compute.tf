@@ -158,3 +158,45 @@ resource "aws_lambda_function" "record_failure" {
     aws_vpc_endpoint.ssm,
   ]
 }
+
+# The workflow's first task: ends a run whose source version already loaded. A small database call,
+# sized like RecordFailure.
+resource "aws_lambda_function" "replay_check" {
+  function_name    = local.functions.replay_check.name
+  description      = "Ends a run whose source version already loaded, recording it as skipped"
+  role             = aws_iam_role.function["replay_check"].arn
+  runtime          = local.lambda_runtime
+  architectures    = [local.lambda_architecture]
+  handler          = local.functions.replay_check.handler
+  filename         = "${path.module}/${local.packages.consolidation}"
+  source_code_hash = filebase64sha256("${path.module}/${local.packages.consolidation}")
+  memory_size      = var.lambda_memory_mb.record_failure
+  timeout          = var.lambda_timeout_seconds.record_failure
+  kms_key_arn      = aws_kms_key.this.arn
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+
+  environment {
+    variables = merge(local.common_environment, local.database_environment)
+  }
+
+  logging_config {
+    log_format            = "JSON"
+    log_group             = aws_cloudwatch_log_group.function["replay_check"].name
+    application_log_level = var.log_level
+    system_log_level      = "WARN"
+  }
+
+  tracing_config {
+    mode = "Active"
+  }
+
+  depends_on = [
+    aws_iam_role_policy.function["replay_check"],
+    aws_vpc_endpoint.s3,
+    aws_vpc_endpoint.ssm,
+  ]
+}

@@ -47,7 +47,7 @@ locals {
   }
 
   # One entry per function: its name and handler (Assembly::Namespace.Type::Method). RecordFailure
-  # (the state machine's Catch path) ships in the Consolidation package.
+  # (the state machine's Catch path) and ReplayCheck (its first task) ship in the Consolidation package.
   functions = {
     enrichment = {
       name    = "${local.name}-enrichment"
@@ -64,6 +64,10 @@ locals {
     record_failure = {
       name    = "${local.name}-record-failure"
       handler = "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync"
+    }
+    replay_check = {
+      name    = "${local.name}-replay-check"
+      handler = "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync"
     }
   }
 
@@ -89,6 +93,7 @@ locals {
     anonymization_function_arn  = aws_lambda_function.anonymization.arn
     consolidation_function_arn  = aws_lambda_function.consolidation.arn
     record_failure_function_arn = aws_lambda_function.record_failure.arn
+    replay_check_function_arn   = aws_lambda_function.replay_check.arn
     profile_bucket              = aws_s3_bucket.staging.id
     profile_key                 = local.profile_key
     staging_bucket              = aws_s3_bucket.staging.id

@@ -37,6 +37,7 @@ output "function_names" {
     anonymization  = aws_lambda_function.anonymization.function_name
     consolidation  = aws_lambda_function.consolidation.function_name
     record_failure = aws_lambda_function.record_failure.function_name
+    replay_check   = aws_lambda_function.replay_check.function_name
     upload_url     = aws_lambda_function.upload_url.function_name
     run_status     = aws_lambda_function.run_status.function_name
   }

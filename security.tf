@@ -243,6 +243,7 @@ locals {
     anonymization  = data.aws_iam_policy_document.anonymization.json
     consolidation  = data.aws_iam_policy_document.consolidation.json
     record_failure = data.aws_iam_policy_document.record_failure.json
+    replay_check   = data.aws_iam_policy_document.replay_check.json
   }
 }
 
@@ -404,6 +405,22 @@ data "aws_iam_policy_document" "record_failure" {
   }
 }
 
+# The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
+# ledger row.
+data "aws_iam_policy_document" "replay_check" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["replay_check"].json,
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_secret.json,
+  ]
+
+  statement {
+    sid       = "ReadProfile"
+    actions   = ["s3:GetObject"]
+    resources = [local.profile_objects_arn]
+  }
+}
+
 ################################################################################
 # Step Functions role
 ################################################################################
@@ -440,6 +457,7 @@ data "aws_iam_policy_document" "state_machine" {
       aws_lambda_function.anonymization.arn,
       aws_lambda_function.consolidation.arn,
       aws_lambda_function.record_failure.arn,
+      aws_lambda_function.replay_check.arn,
     ]
   }
 

@@ -42,7 +42,7 @@ internal static class LambdaServeCommand
     }
 
     /// <summary>
-    /// The four functions of the state machine, by the end of their Terraform names
+    /// The five functions of the state machine, by the end of their Terraform names
     /// (<c>&lt;project&gt;-&lt;environment&gt;-enrichment</c> …). Like the deployed RecordFailure, the failure path quarantines.
     /// </summary>
     internal static IReadOnlyList<(string Suffix, Func<Stream, Task<Stream>> Handler)> Functions(IObjectStore store, IRecordSink sink, IHmacKeySource keys) =>
@@ -51,5 +51,6 @@ internal static class LambdaServeCommand
         ("-anonymization", new AnonymizationFunction(store, keys).HandleAsync),
         ("-consolidation", new ConsolidationFunction(store, sink).HandleAsync),
         ("-record-failure", new RunFailureFunction(store, sink, quarantine: true).HandleAsync),
+        ("-replay-check", new ReplayCheckFunction(store, sink).HandleAsync),
     ];
 }

@@ -78,9 +78,17 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
         var anonymization = new AnonymizationFunction(new CountingObjectStore(store, progress.Counter("anonymization")), keys);
         var consolidation = new ConsolidationFunction(new CountingObjectStore(store, progress.Counter("consolidation")), sink);
         var failure = new RunFailureFunction(store, sink, quarantine: false);
+        var replayCheck = new ReplayCheckFunction(store, sink);
 
         try
         {
+            // The state machine's first task: a source version that already loaded ends the run here.
+            var check = await Invoke(replayCheck.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
+            if (check is { AlreadyLoaded: true, Summary: { } skipped })
+            {
+                return new LocalRunResult(skipped, input.Length, stopwatch.Elapsed.TotalSeconds);
+            }
+
             // The state machine's Parallel state: both branches run, the first error wins.
             var enriching = Invoke(enrichment.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
             var anonymizing = Invoke(anonymization.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);

@@ -77,6 +77,28 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
     }
 
     [Fact]
+    public async Task The_replay_check_lets_a_new_source_through_without_a_trace_and_ends_a_loaded_one_as_skipped()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await Postgres.SchemaMigrator.MigrateAsync(database);
+        await using var scenario = new FunctionScenario(database);
+        var check = new Consolidation.ReplayCheckFunction(scenario.Store, scenario.Sink);
+
+        var before = await FunctionScenario.InvokeAsync(check.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.runs")).Should().Be(0, "a check that lets the run go on records nothing");
+        await scenario.RunAsync();
+        scenario.Request = scenario.Request with { RunId = Guid.NewGuid() };
+        var after = await FunctionScenario.InvokeAsync(check.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
+
+        before.AlreadyLoaded.Should().BeFalse();
+        before.Summary.Should().BeNull();
+        after.AlreadyLoaded.Should().BeTrue();
+        after.Summary!.Status.Should().Be("skipped");
+        after.Summary.RunId.Should().Be(scenario.Request.RunId);
+        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status FROM dataprocess.runs WHERE run_id = '{scenario.Request.RunId}'")).Should().Be("skipped");
+    }
+
+    [Fact]
     public async Task The_failure_path_records_the_run_as_failed_and_quarantines_the_source()
     {
         var database = await postgres.CreateDatabaseAsync();

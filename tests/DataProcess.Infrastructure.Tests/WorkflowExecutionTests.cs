@@ -38,6 +38,25 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     }
 
     [Fact]
+    public async Task A_replayed_event_ends_at_the_replay_check_as_skipped()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var key = Put("input", "incoming/2026/11/27/77aa/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var first = await ExecuteAsync(database, key);
+        var stagedAfterFirst = Directory.EnumerateFiles(Path.Combine(_root, "staging", "staging"), "*.ndjson", SearchOption.AllDirectories).Count();
+
+        var replay = await ExecuteAsync(database, key);
+
+        first["output"]!["status"]!.GetValue<string>().Should().Be("succeeded");
+        replay["status"]!.GetValue<string>().Should().Be("SUCCEEDED", replay.ToJsonString());
+        replay["output"]!["status"]!.GetValue<string>().Should().Be("skipped");
+        replay["output"]!["records"]!.GetValue<long>().Should().Be(0);
+        Directory.EnumerateFiles(Path.Combine(_root, "staging", "staging"), "*.ndjson", SearchOption.AllDirectories).Count()
+            .Should().Be(stagedAfterFirst, "neither stage ran for the replay");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY finished_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+    }
+
+    [Fact]
     public async Task A_branch_that_fails_for_good_takes_the_catch_path_records_the_run_and_quarantines_the_source()
     {
         var database = await postgres.CreateDatabaseAsync();

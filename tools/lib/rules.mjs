@@ -92,11 +92,11 @@ export const rules = {
             .map((r) => `aws_subnet.${r.name}: maps public IPs`),
     ],
 
-    /** Only the functions that reach the database (Consolidation, RecordFailure, RunStatus) are in the VPC. */
+    /** Only the functions that reach the database (Consolidation, RecordFailure, ReplayCheck, RunStatus) are in the VPC. */
     "only the database functions in the VPC": (config) => {
         const inVpc = resources(config, "aws_lambda_function")
             .filter((f) => block(f.body, "vpc_config") || f.body.dynamic?.vpc_config).map((f) => f.name).sort();
-        const expected = ["consolidation", "record_failure", "run_status"];
+        const expected = ["consolidation", "record_failure", "replay_check", "run_status"];
         return JSON.stringify(inVpc) === JSON.stringify(expected) ? [] : [`functions in the VPC: [${inVpc}], expected [${expected}]`];
     },
 

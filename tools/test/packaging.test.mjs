@@ -112,7 +112,7 @@ test("every zip Terraform references (filename and source_code_hash) is one pack
     const config = await loadConfig();
     const { zips } = packagedFunctions();
     const lambdas = lambdaPackages(config);
-    assert.equal(lambdas.length, 6);
+    assert.equal(lambdas.length, 7);
     for (const l of lambdas) {
         assert.ok(zips.includes(l.filename), `${l.name}: ${l.filename} not in ${zips}`);
         assert.equal(l.hashOf, l.filename, `${l.name}: source_code_hash hashes the same file`);
@@ -130,6 +130,7 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
         record_failure: "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync",
         upload_url: "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
         run_status: "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync",
+        replay_check: "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync",
     };
     for (const l of lambdaPackages(config)) {
         assert.equal(l.handler, expected[l.name], l.name);

@@ -63,7 +63,7 @@ test("broken copy: an inline jsonencode policy fails 'no wildcard IAM actions'",
 });
 
 test("broken copy: invoking any function fails 'lambda:InvokeFunction scoped to the function ARNs'", async () => {
-    const broken = await brokenCopy("security.tf", (t) => t.replace("aws_lambda_function.record_failure.arn,\n    ]", '"arn:aws:lambda:*:*:function:*",\n    ]'));
+    const broken = await brokenCopy("security.tf", (t) => t.replace("aws_lambda_function.replay_check.arn,\n    ]", '"arn:aws:lambda:*:*:function:*",\n    ]'));
     assert.equal(rules["lambda:InvokeFunction scoped to the function ARNs"](broken).length, 1);
 });
 
@@ -155,7 +155,7 @@ test("broken copy: a password variable in a function's environment fails the sec
         '    DATAPROCESS_OBJECT_STORE = "s3"\n',
         '    DATAPROCESS_OBJECT_STORE = "s3"\n    DATAPROCESS_DB_PASSWORD  = var.db_password\n'));
     const problems = rules["no secret value in outputs or environment variables"](broken);
-    assert.equal(problems.length, 6, problems.join("\n")); // the shared environment reaches all six functions
+    assert.equal(problems.length, 7, problems.join("\n")); // the shared environment reaches all seven functions
     assert.match(problems[0], /environment: references a password\/key\/secret\/token variable/);
 });
 

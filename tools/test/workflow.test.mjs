@@ -53,15 +53,22 @@ test("asl-validator rejects a broken definition (the check has teeth)", () => {
 test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda ARN after rendering)", () => {
     const raw = allStates(JSON.parse(template.replace(/\$\{/g, "PLACEHOLDER{")));
     const tasks = raw.filter((s) => s.state.Type === "Task");
-    assert.deepEqual(tasks.map((t) => t.name).sort(), ["Anonymization", "Consolidate", "Enrichment", "RecordFailure"]);
+    assert.deepEqual(tasks.map((t) => t.name).sort(), ["Anonymization", "CheckReplay", "Consolidate", "Enrichment", "RecordFailure"]);
     for (const t of tasks) assert.match(t.state.Resource, /^PLACEHOLDER\{[a-z_]+_function_arn\}$/, t.path);
     for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+$/);
 });
 
-test("the flow: DescribeRun → Stages (Enrichment ∥ Anonymization) → Consolidate; failures → RecordFailure → RunFailed", () => {
+test("the flow: DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
     assert.equal(definition.StartAt, "DescribeRun");
     assert.equal(state("DescribeRun").Type, "Pass");
-    assert.equal(state("DescribeRun").Next, "Stages");
+    assert.equal(state("DescribeRun").Next, "CheckReplay");
+    assert.equal(state("CheckReplay").Type, "Task");
+    assert.equal(state("CheckReplay").ResultPath, "$.replay", "the check adds its answer and keeps the request");
+    assert.equal(state("CheckReplay").Next, "AlreadyLoaded");
+    assert.deepEqual(state("AlreadyLoaded").Choices, [{ Variable: "$.replay.alreadyLoaded", BooleanEquals: true, Next: "Skipped" }]);
+    assert.equal(state("AlreadyLoaded").Default, "Stages");
+    assert.equal(state("Skipped").Type, "Succeed");
+    assert.equal(state("Skipped").OutputPath, "$.replay.summary", "a skipped run ends with a RunSummary, as Consolidate does");
     const stages = state("Stages");
     assert.equal(stages.Type, "Parallel");
     assert.deepEqual(stages.Branches.map((b) => b.StartAt), ["Enrichment", "Anonymization"]);
@@ -72,9 +79,9 @@ test("the flow: DescribeRun → Stages (Enrichment ∥ Anonymization) → Consol
     assert.equal(state("RunFailed").Type, "Fail");
 });
 
-test("every Catch leads to RecordFailure with the error at $.error, and Stages and Consolidate catch everything", () => {
+test("every Catch leads to RecordFailure with the error at $.error, and CheckReplay, Stages and Consolidate catch everything", () => {
     const catchers = states.filter((s) => s.state.Catch);
-    assert.deepEqual(catchers.map((s) => s.name).sort(), ["Consolidate", "Stages"]);
+    assert.deepEqual(catchers.map((s) => s.name).sort(), ["CheckReplay", "Consolidate", "Stages"]);
     for (const { path, state: s } of catchers) {
         for (const c of s.Catch) {
             assert.equal(c.Next, "RecordFailure", path);
@@ -138,6 +145,6 @@ test("the definition carries no record data: no literal payload beyond reference
         else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
     };
     walk(definition);
-    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-)/;
+    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=Stages$|Variable=\$\.replay\.alreadyLoaded$|OutputPath=\$\.replay\.summary$)/;
     assert.deepEqual(literals.filter((l) => !allowed.test(l)), []);
 });

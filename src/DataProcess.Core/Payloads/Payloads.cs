@@ -187,6 +187,14 @@ public sealed record FailureRecorded
     public ObjectRef? QuarantinedAs { get; init; }
 }
 
+/// <summary>Output of the replay check: whether the source already loaded, and then the skipped run's summary.</summary>
+public sealed record ReplayCheck
+{
+    public required bool AlreadyLoaded { get; init; }
+
+    public RunSummary? Summary { get; init; }
+}
+
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
@@ -198,4 +206,5 @@ public sealed record FailureRecorded
 [JsonSerializable(typeof(RunSummary))]
 [JsonSerializable(typeof(RunFailure))]
 [JsonSerializable(typeof(FailureRecorded))]
+[JsonSerializable(typeof(ReplayCheck))]
 public sealed partial class PayloadJsonContext : JsonSerializerContext;
