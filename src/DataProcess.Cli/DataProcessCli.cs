@@ -144,7 +144,9 @@ internal static class DataProcessCli
             ("rejected", summary.Rejected.ToString(CultureInfo.InvariantCulture)),
             ("duplicates", summary.Duplicates.ToString(CultureInfo.InvariantCulture)),
             ("seconds", result.Seconds.ToString("0.00", CultureInfo.InvariantCulture)),
-            ("MB/s", rate.ToString("0.0", CultureInfo.InvariantCulture) + $" ({megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB)"),
+            ("MB/s", summary.Status == "skipped"
+                ? $"- (already loaded; {megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB not read again)"
+                : rate.ToString("0.0", CultureInfo.InvariantCulture) + $" ({megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB)"),
         };
         foreach (var (name, value) in lines)
         {

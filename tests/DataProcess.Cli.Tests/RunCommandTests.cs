@@ -42,7 +42,9 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         first.ExitCode.Should().Be(0, first.Error);
         second.ExitCode.Should().Be(0, second.Error);
         second.Output.Should().Contain("\"status\":\"skipped\"");
-        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped");
+        var third = await RunAsync(database, "run", input, "--profile", profile);
+        third.Output.Should().Contain("MB/s:       - (already loaded;");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(status, ',' ORDER BY started_at) FROM dataprocess.runs")).Should().Be("succeeded,skipped,skipped");
     }
 
     [Fact]
