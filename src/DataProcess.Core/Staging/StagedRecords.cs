@@ -218,10 +218,11 @@ internal sealed class StagingReader : IAsyncDisposable
 
         if (hasPayload)
         {
+            // The payload is the line's last property (StagingWriter writes it so), and the line reader
+            // already checked the whole line: it runs to the byte before the line's closing brace, with no
+            // second pass over the record's tokens.
             reader.Read();
-            var start = (int)reader.TokenStartIndex;
-            reader.Skip();
-            Payload = line[start..(int)reader.BytesConsumed];
+            Payload = line[(int)reader.TokenStartIndex..^1];
         }
     }
 
