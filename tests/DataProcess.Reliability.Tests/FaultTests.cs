@@ -104,7 +104,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         (await act.Should().ThrowAsync<ObjectNotFoundException>()).Which.Message.Should().Be($"object staging/runs/{runId:D}/anonymization.ndjson does not exist");
         (await Ledger.RecordsAsync(database)).Should().Be(0);
         (await Ledger.RunsAsync(database)).Should().BeEmpty("the state machine's failure path records the run, not Consolidation");
-        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'")).Should().Be(0, "the dataset's load lock went with the rolled-back transaction");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).Should().Be(0, "the dataset's load lock went with the rolled-back transaction");
     }
 
     [Fact]
