@@ -1,9 +1,5 @@
 using System.CommandLine;
-using DataProcess.Anonymization;
-using DataProcess.Consolidation;
 using DataProcess.Core.Local;
-using DataProcess.Core.Ports;
-using DataProcess.Enrichment;
 using DataProcess.Postgres;
 
 namespace DataProcess.Cli;
@@ -32,7 +28,7 @@ internal static class LambdaServeCommand
             await using var sink = PostgresRecordSink.Create(connectionString);
             var objects = new DirectoryObjectStore(parse.GetValue(store) ?? Path.Combine(directory, "store"));
 
-            await using var server = new LambdaInvokeServer(Functions(objects, sink, keys), parse.GetValue(port), console.Error);
+            await using var server = new LambdaInvokeServer(WorkflowFunctions.Create(objects, sink, keys, quarantine: true).BySuffix(), parse.GetValue(port), console.Error);
             await console.Out.WriteLineAsync($"listening on {server.Url} (set AWS_ENDPOINT_URL_LAMBDA={server.Url}); Ctrl-C stops");
             await console.Out.FlushAsync(ct);
             await server.RunAsync(ct);
@@ -40,17 +36,4 @@ internal static class LambdaServeCommand
         });
         return command;
     }
-
-    /// <summary>
-    /// The five functions of the state machine, by the end of their Terraform names
-    /// (<c>&lt;project&gt;-&lt;environment&gt;-enrichment</c> …). Like the deployed RecordFailure, the failure path quarantines.
-    /// </summary>
-    internal static IReadOnlyList<(string Suffix, Func<Stream, Task<Stream>> Handler)> Functions(IObjectStore store, IRecordSink sink, IHmacKeySource keys) =>
-    [
-        ("-enrichment", new EnrichmentFunction(store).HandleAsync),
-        ("-anonymization", new AnonymizationFunction(store, keys).HandleAsync),
-        ("-consolidation", new ConsolidationFunction(store, sink).HandleAsync),
-        ("-record-failure", new RunFailureFunction(store, sink, quarantine: true).HandleAsync),
-        ("-replay-check", new ReplayCheckFunction(store, sink).HandleAsync),
-    ];
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using DataProcess.Anonymization;
 using DataProcess.Consolidation;
 using DataProcess.Core.Local;
@@ -40,9 +38,8 @@ internal sealed class RunProgress
 internal sealed record LocalRunResult(RunSummary Summary, long SourceBytes, double Seconds);
 
 /// <summary>
-/// Runs the pipeline on one machine the way the state machine runs it in AWS: the same handlers,
-/// called with the same JSON payloads, Enrichment and Anonymization concurrently, then
-/// Consolidation; on a failure, the failure path. Objects live in a directory store.
+/// Runs the pipeline on one machine the way the state machine runs it in AWS (<see cref="Workflow"/>), on a
+/// directory store over the input's folder; the local failure path records the run but never moves the input.
 /// </summary>
 /// <param name="wrapStore">Lets tests put a fault-injecting store (a full disk) in front of the directory store.</param>
 internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, string localDirectory, Func<IObjectStore, IObjectStore>? wrapStore = null)
@@ -74,73 +71,25 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             Staging = new StagingLocation(StagingBucket, "runs"),
         };
 
-        var enrichment = new EnrichmentFunction(new CountingObjectStore(store, progress.Counter("enrichment")));
-        var anonymization = new AnonymizationFunction(new CountingObjectStore(store, progress.Counter("anonymization")), keys);
-        var consolidation = new ConsolidationFunction(new CountingObjectStore(store, progress.Counter("consolidation")), sink);
-        var failure = new RunFailureFunction(store, sink, quarantine: false);
-        var replayCheck = new ReplayCheckFunction(store, sink);
+        var functions = WorkflowFunctions.Create(store, sink, keys, quarantine: false) with
+        {
+            Enrichment = new EnrichmentFunction(new CountingObjectStore(store, progress.Counter("enrichment"))).HandleAsync,
+            Anonymization = new AnonymizationFunction(new CountingObjectStore(store, progress.Counter("anonymization")), keys).HandleAsync,
+            Consolidation = new ConsolidationFunction(new CountingObjectStore(store, progress.Counter("consolidation")), sink).HandleAsync,
+        };
 
         try
         {
-            // The state machine's first task: a source version that already loaded ends the run here.
-            var check = await Invoke(replayCheck.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
-            if (check is { AlreadyLoaded: true, Summary: { } skipped })
-            {
-                return new LocalRunResult(skipped, input.Length, stopwatch.Elapsed.TotalSeconds);
-            }
-
-            // The state machine's Parallel state: both branches run, the first error wins.
-            var enriching = Invoke(enrichment.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
-            var anonymizing = Invoke(anonymization.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.StageResult);
-            await Task.WhenAll(enriching, anonymizing).ConfigureAwait(false);
-            var stages = new[] { await enriching, await anonymizing };
-            progress.StagedBytes = (await store.HeadAsync(anonymizing.Result.Output, cancellationToken)).Size;
-
-            var summary = await Invoke(consolidation.HandleAsync, ConsolidationRequest.After(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
+            var summary = await Workflow.RunAsync(functions, request, async stages =>
+                progress.StagedBytes = (await store.HeadAsync(stages.First(s => s.Stage == Core.Staging.ConsolidationStage.Anonymization).Output, cancellationToken)).Size);
             return new LocalRunResult(summary, input.Length, stopwatch.Elapsed.TotalSeconds);
-        }
-        catch (Exception error) when (IsRunFailure(error))
-        {
-            var failed = RunFailure.Of(request, new CaughtError
-            {
-                Error = error.GetType().Name,
-                Cause = JsonSerializer.Serialize(new Dictionary<string, string> { ["errorType"] = error.GetType().Name, ["errorMessage"] = error.Message }, CliJsonContext.Default.DictionaryStringString),
-            });
-            await Invoke(failure.HandleAsync, failed, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
-            throw;
         }
         finally
         {
             // A failed run's staging outputs (the stage that finished, or both when Consolidation failed) are of no
             // use and would pile up under the local directory: remove them whatever happened.
-            await DeleteStagingAsync(store, request);
+            await Workflow.DeleteStagingAsync(store, request);
         }
-    }
-
-    private static async Task DeleteStagingAsync(IObjectStore store, StageRequest request)
-    {
-        foreach (var stage in (string[])[Core.Staging.ConsolidationStage.Enrichment, Core.Staging.ConsolidationStage.Anonymization])
-        {
-            try
-            {
-                await store.DeleteAsync(request.Staging.For(request.RunId, stage), CancellationToken.None);
-            }
-            catch (IOException)
-            {
-                // Never written (DirectoryNotFoundException is an IOException): nothing to remove.
-            }
-        }
-    }
-
-    /// <summary>Errors the state machine would catch; a cancelled run is not recorded as failed.</summary>
-    private static bool IsRunFailure(Exception error) => error is not OperationCanceledException;
-
-    /// <summary>Calls a handler exactly as Lambda does: a JSON stream in, a JSON stream out.</summary>
-    private static async Task<TOut> Invoke<TIn, TOut>(Func<Stream, Task<Stream>> handler, TIn payload, JsonTypeInfo<TIn> input, JsonTypeInfo<TOut> output)
-    {
-        // Start each handler on the thread pool, so the two stages really run side by side.
-        await Task.Yield();
-        return await PayloadSerializer.InvokeAsync(handler, payload, input, output);
     }
 
     /// <summary>Counts the bytes each stage reads, for the progress display.</summary>

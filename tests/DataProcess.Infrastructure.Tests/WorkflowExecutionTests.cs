@@ -83,7 +83,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
         var store = new DirectoryObjectStore(_root);
         var keys = new FixedKey(RandomNumberGenerator.GetBytes(32));
         using var stop = new CancellationTokenSource();
-        await using var server = new LambdaInvokeServer(LambdaServeCommand.Functions(store, sink, keys), port: 0, TextWriter.Null);
+        await using var server = new LambdaInvokeServer(WorkflowFunctions.Create(store, sink, keys, quarantine: true).BySuffix(), port: 0, TextWriter.Null);
         var serving = server.RunAsync(stop.Token);
         try
         {
