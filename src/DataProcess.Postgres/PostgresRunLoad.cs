@@ -87,25 +87,7 @@ internal sealed class PostgresRunLoad : IKeyedRunLoad, IRunLoadTimings
         }
 
         EnterMode(Mode.OnePass);
-        _sequenceIsRecordIndex &= _sequence == recordIndex;
-        try
-        {
-            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(_sequence, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(recordIndex, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(recordId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            // Npgsql maps ReadOnlyMemory<byte> to jsonb as the raw UTF-8 text behind the jsonb version byte (1):
-            // the record goes from our buffer to the wire without becoming a .NET string.
-            await importer.WriteAsync(utf8Json, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
-            await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _state = State.Failed;
-            throw;
-        }
-
-        _sequence++;
+        await StageRowAsync(importer, recordIndex, recordId, utf8Json, reason: null, cancellationToken).ConfigureAwait(false);
         _stagedRecords++;
     }
 
@@ -129,32 +111,7 @@ internal sealed class PostgresRunLoad : IKeyedRunLoad, IRunLoadTimings
             (_rejectSequences ??= []).Add(_sequence);
         }
 
-        _sequenceIsRecordIndex &= _sequence == recordIndex;
-
-        try
-        {
-            await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(_sequence, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(recordIndex, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            if (recordId is null)
-            {
-                await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else
-            {
-                await importer.WriteAsync(recordId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            }
-
-            await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(reason, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-        }
-        catch
-        {
-            _state = State.Failed;
-            throw;
-        }
-
-        _sequence++;
+        await StageRowAsync(importer, recordIndex, recordId, utf8Json: null, reason, cancellationToken).ConfigureAwait(false);
         _rejects++;
     }
 
@@ -163,15 +120,35 @@ internal sealed class PostgresRunLoad : IKeyedRunLoad, IRunLoadTimings
         ArgumentNullException.ThrowIfNull(recordId);
         var importer = EnsureOpen();
         EnterMode(Mode.Keys);
+        await StageRowAsync(importer, recordIndex, recordId, utf8Json: null, reason: null, cancellationToken).ConfigureAwait(false);
+        _stagedRecords++;
+    }
+
+    /// <summary>
+    /// One row of the staging table, <c>(seq, record_index, record_id, data, reason)</c>: a record (data), a reject
+    /// (reason), or a key of the two-pass load (neither).
+    /// </summary>
+    private async ValueTask StageRowAsync(NpgsqlBinaryImporter importer, long recordIndex, string? recordId, ReadOnlyMemory<byte>? utf8Json, string? reason, CancellationToken cancellationToken)
+    {
         _sequenceIsRecordIndex &= _sequence == recordIndex;
         try
         {
             await importer.StartRowAsync(cancellationToken).ConfigureAwait(false);
             await importer.WriteAsync(_sequence, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
             await importer.WriteAsync(recordIndex, NpgsqlDbType.Bigint, cancellationToken).ConfigureAwait(false);
-            await importer.WriteAsync(recordId, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
-            await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
-            await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            await WriteOrNullAsync(recordId, NpgsqlDbType.Text).ConfigureAwait(false);
+            if (utf8Json is { } json)
+            {
+                // Npgsql maps ReadOnlyMemory<byte> to jsonb as the raw UTF-8 text behind the jsonb version byte (1):
+                // the record goes from our buffer to the wire without becoming a .NET string.
+                await importer.WriteAsync(json, NpgsqlDbType.Jsonb, cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await importer.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            await WriteOrNullAsync(reason, NpgsqlDbType.Text).ConfigureAwait(false);
         }
         catch
         {
@@ -180,7 +157,9 @@ internal sealed class PostgresRunLoad : IKeyedRunLoad, IRunLoadTimings
         }
 
         _sequence++;
-        _stagedRecords++;
+
+        Task WriteOrNullAsync(string? value, NpgsqlDbType type) =>
+            value is null ? importer.WriteNullAsync(cancellationToken) : importer.WriteAsync(value, type, cancellationToken);
     }
 
     public async ValueTask EndKeysAsync(CancellationToken cancellationToken = default)
