@@ -74,7 +74,7 @@ resource "aws_lambda_function" "upload_url" {
 resource "aws_iam_role" "upload_url" {
   name               = local.upload_url_function.name
   description        = "Execution role of ${local.upload_url_function.name}; presigned uploads act with it"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 resource "aws_iam_role_policy" "upload_url" {
@@ -257,7 +257,7 @@ resource "aws_lambda_function" "run_status" {
 resource "aws_iam_role" "run_status" {
   name               = local.run_status_function.name
   description        = "Execution role of ${local.run_status_function.name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 resource "aws_iam_role_policy" "run_status" {

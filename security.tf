@@ -201,16 +201,19 @@ resource "aws_vpc_security_group_ingress_rule" "endpoints_from_functions" {
 }
 
 ################################################################################
-# Lambda execution roles
+# Trust policies
 ################################################################################
 
-data "aws_iam_policy_document" "lambda_assume" {
+# Who may assume each role: one AWS service, and only on behalf of this account.
+data "aws_iam_policy_document" "assume" {
+  for_each = toset(["lambda", "states", "events", "vpc-flow-logs"])
+
   statement {
     actions = ["sts:AssumeRole"]
 
     principals {
       type        = "Service"
-      identifiers = ["lambda.${local.dns_suffix}"]
+      identifiers = ["${each.key}.${local.dns_suffix}"]
     }
 
     condition {
@@ -221,12 +224,16 @@ data "aws_iam_policy_document" "lambda_assume" {
   }
 }
 
+################################################################################
+# Lambda execution roles
+################################################################################
+
 resource "aws_iam_role" "function" {
   for_each = local.functions
 
   name               = each.value.name
   description        = "Execution role of ${each.value.name}"
-  assume_role_policy = data.aws_iam_policy_document.lambda_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
 }
 
 resource "aws_iam_role_policy" "function" {
@@ -425,27 +432,10 @@ data "aws_iam_policy_document" "replay_check" {
 # Step Functions role
 ################################################################################
 
-data "aws_iam_policy_document" "states_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["states.${local.dns_suffix}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "state_machine" {
   name               = "${local.name}-state-machine"
   description        = "Runs the ${local.name} workflow"
-  assume_role_policy = data.aws_iam_policy_document.states_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["states"].json
 }
 
 data "aws_iam_policy_document" "state_machine" {
@@ -498,27 +488,10 @@ resource "aws_iam_role_policy" "state_machine" {
 # EventBridge role
 ################################################################################
 
-data "aws_iam_policy_document" "events_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["events.${local.dns_suffix}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "events" {
   name               = "${local.name}-events"
   description        = "Starts ${local.name} workflow executions for new input objects"
-  assume_role_policy = data.aws_iam_policy_document.events_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["events"].json
 }
 
 data "aws_iam_policy_document" "events" {
@@ -539,27 +512,10 @@ resource "aws_iam_role_policy" "events" {
 # VPC flow logs role
 ################################################################################
 
-data "aws_iam_policy_document" "flow_logs_assume" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["vpc-flow-logs.${local.dns_suffix}"]
-    }
-
-    condition {
-      test     = "StringEquals"
-      variable = "aws:SourceAccount"
-      values   = [local.account_id]
-    }
-  }
-}
-
 resource "aws_iam_role" "flow_logs" {
   name               = "${local.name}-flow-logs"
   description        = "Delivers VPC flow logs of ${local.name}"
-  assume_role_policy = data.aws_iam_policy_document.flow_logs_assume.json
+  assume_role_policy = data.aws_iam_policy_document.assume["vpc-flow-logs"].json
 }
 
 data "aws_iam_policy_document" "flow_logs" {
