@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DataProcess.Core.Ports;
 using DataProcess.Postgres;
 
 namespace DataProcess.UploadUrl;
@@ -49,7 +50,7 @@ public sealed class RunStatusApi(string bucket, string incomingPrefix, Func<stri
             return HttpApiResponse.Problem(400, "Bad Request", $"key must be an upload key under {incomingPrefix}", "key");
         }
 
-        var run = await latestRun($"{bucket}/{key}", cancellationToken);
+        var run = await latestRun(RunDescriptor.LedgerSource(new ObjectRef(bucket, key)), cancellationToken);
         return HttpApiResponse.Json(200, w =>
         {
             w.WriteStartObject();

@@ -105,6 +105,18 @@ public sealed record RunSummary
 
     /// <summary>Where the run's time went, per stage (seconds); for benchmarks and logs. Absent for a skipped run.</summary>
     public RunTimings? Timings { get; init; }
+
+    /// <summary>A run that ended without loading: the same source version already loaded.</summary>
+    public static RunSummary Skipped(Guid runId, string dataset, double seconds) => new()
+    {
+        RunId = runId,
+        Dataset = dataset,
+        Status = "skipped",
+        Records = 0,
+        Rejected = 0,
+        Duplicates = 0,
+        Seconds = seconds,
+    };
 }
 
 /// <summary>

@@ -1,7 +1,19 @@
 namespace DataProcess.Core.Ports;
 
 /// <summary>Identifies one run of the pipeline over one version of one source object.</summary>
-public sealed record RunDescriptor(Guid RunId, string Dataset, string Source, string SourceETag, DateTimeOffset StartedAt);
+public sealed record RunDescriptor(Guid RunId, string Dataset, string Source, string SourceETag, DateTimeOffset StartedAt)
+{
+    /// <summary>The run of one source object, named in the ledger by <see cref="LedgerSource"/>.</summary>
+    public static RunDescriptor Of(Guid runId, string dataset, ObjectRef source, string sourceETag, DateTimeOffset startedAt) =>
+        new(runId, dataset, LedgerSource(source), sourceETag, startedAt);
+
+    /// <summary>How the ledger names a source (<c>bucket/key</c>): replays are found, and runs looked up, by it.</summary>
+    public static string LedgerSource(ObjectRef source)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        return $"{source.Bucket}/{source.Key}";
+    }
+}
 
 /// <summary>Counts of a committed load.</summary>
 public sealed record LoadResult(long Records, long Rejected, long Duplicates);

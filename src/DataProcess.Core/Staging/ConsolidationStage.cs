@@ -27,12 +27,12 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
         }
 
         var profile = await RecordStage.LoadProfileAsync(store, request.Profile, cancellationToken);
-        var run = new RunDescriptor(request.RunId, profile.Dataset, $"{request.Source.Bucket}/{request.Source.Key}", request.SourceETag, request.StartedAt);
+        var run = RunDescriptor.Of(request.RunId, profile.Dataset, request.Source, request.SourceETag, request.StartedAt);
 
         var load = await sink.BeginAsync(run, cancellationToken);
         if (load is null)
         {
-            return Summary(request, profile.Dataset, "skipped", new LoadResult(0, 0, 0), stopwatch);
+            return RunSummary.Skipped(request.RunId, profile.Dataset, stopwatch.Elapsed.TotalSeconds);
         }
 
         await using (load)
@@ -132,7 +132,7 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                 Upsert = sinkTimings?.UpsertSeconds ?? 0,
                 Commit = sinkTimings?.CommitSeconds ?? 0,
             };
-            return Summary(request, profile.Dataset, "succeeded", result, stopwatch) with { Timings = timings };
+            return Succeeded(request, profile.Dataset, result, stopwatch) with { Timings = timings };
         }
     }
 
@@ -237,11 +237,11 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
         request.Stages.FirstOrDefault(s => s.Stage == stage)
         ?? throw new StagingException($"the consolidation request has no {stage} result");
 
-    private static RunSummary Summary(ConsolidationRequest request, string dataset, string status, LoadResult result, Stopwatch stopwatch) => new()
+    private static RunSummary Succeeded(ConsolidationRequest request, string dataset, LoadResult result, Stopwatch stopwatch) => new()
     {
         RunId = request.RunId,
         Dataset = dataset,
-        Status = status,
+        Status = "succeeded",
         Records = result.Records,
         Rejected = result.Rejected,
         Duplicates = result.Duplicates,

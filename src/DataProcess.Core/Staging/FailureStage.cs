@@ -30,7 +30,7 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
             dataset = "unknown";
         }
 
-        var run = new RunDescriptor(failure.RunId, dataset, $"{failure.Source.Bucket}/{failure.Source.Key}", failure.SourceETag, failure.StartedAt);
+        var run = RunDescriptor.Of(failure.RunId, dataset, failure.Source, failure.SourceETag, failure.StartedAt);
         await sink.RecordFailureAsync(run, Describe(failure.Error), cancellationToken);
 
         ObjectRef? quarantined = null;

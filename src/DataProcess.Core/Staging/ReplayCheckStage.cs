@@ -17,7 +17,7 @@ public sealed class ReplayCheckStage(IObjectStore store, IRecordSink sink)
         ArgumentNullException.ThrowIfNull(request);
         var stopwatch = Stopwatch.StartNew();
         var profile = await RecordStage.LoadProfileAsync(store, request.Profile, cancellationToken);
-        var run = new RunDescriptor(request.RunId, profile.Dataset, $"{request.Source.Bucket}/{request.Source.Key}", request.SourceETag, request.StartedAt);
+        var run = RunDescriptor.Of(request.RunId, profile.Dataset, request.Source, request.SourceETag, request.StartedAt);
 
         // Beginning a load takes the dataset's lock and records a skipped run when the source already
         // loaded; otherwise the load is rolled back untouched, and the stages go ahead.
@@ -28,19 +28,6 @@ public sealed class ReplayCheckStage(IObjectStore store, IRecordSink sink)
             return new ReplayCheck { AlreadyLoaded = false };
         }
 
-        return new ReplayCheck
-        {
-            AlreadyLoaded = true,
-            Summary = new RunSummary
-            {
-                RunId = request.RunId,
-                Dataset = profile.Dataset,
-                Status = "skipped",
-                Records = 0,
-                Rejected = 0,
-                Duplicates = 0,
-                Seconds = stopwatch.Elapsed.TotalSeconds,
-            },
-        };
+        return new ReplayCheck { AlreadyLoaded = true, Summary = RunSummary.Skipped(request.RunId, profile.Dataset, stopwatch.Elapsed.TotalSeconds) };
     }
 }
