@@ -256,7 +256,7 @@ public sealed class JsonRecordReader : IAsyncDisposable
                     var isWanted = reader.ValueTextEquals(_segments[_matched]);
                     if (!reader.Read())
                     {
-                        return Rewind(ref reader, checkpoint, consumed);
+                        return Rewind(checkpoint, consumed);
                     }
 
                     if (isWanted)
@@ -281,7 +281,7 @@ public sealed class JsonRecordReader : IAsyncDisposable
 
                     if (!reader.TrySkip())
                     {
-                        return Rewind(ref reader, checkpoint, consumed);
+                        return Rewind(checkpoint, consumed);
                     }
 
                     // Skipped siblings are done with: commit so a large one is never re-read.
@@ -305,7 +305,7 @@ public sealed class JsonRecordReader : IAsyncDisposable
                 return StepResult.NoRecord;
             }
 
-            return Rewind(ref reader, checkpoint, consumed);
+            return Rewind(checkpoint, consumed);
         }
 
         if (reader.CurrentDepth < _recordDepth || (reader.TokenType == JsonTokenType.EndArray && reader.CurrentDepth == _recordDepth - 1))
@@ -327,7 +327,7 @@ public sealed class JsonRecordReader : IAsyncDisposable
             if (!reader.TrySkip())
             {
                 CheckRecordSize(_end - _start - tokenStart);
-                return Rewind(ref reader, checkpoint, consumed);
+                return Rewind(checkpoint, consumed);
             }
         }
 
@@ -368,17 +368,16 @@ public sealed class JsonRecordReader : IAsyncDisposable
         return result;
     }
 
-    private StepResult Rewind(ref Utf8JsonReader reader, JsonReaderState checkpoint, long consumed)
+    private StepResult Rewind(JsonReaderState checkpoint, long consumed)
     {
         if (_final)
         {
-            // Nothing more will come: let the reader report what is wrong with the end of the input.
+            // Nothing more will come, so the value can never be completed.
             throw new MalformedInputException($"{_sourceName}: the input ends in the middle of a value at byte offset {BytesRead}; the file looks truncated");
         }
 
         _start += (int)consumed;
         _state = checkpoint;
-        _ = reader;
         return StepResult.NeedMore;
     }
 
