@@ -95,7 +95,8 @@ public static class RecordValidator
 
                 break;
             case JsonValueKind.Number:
-                value = idValue.GetRawText();
+                // One id per number value: 1e2 and 100 are the same record.
+                value = Transforms.NumberText.Canonical(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(idValue));
                 break;
             default:
                 return $"the id '{profile.Id}' is {Describe(idValue.ValueKind)}; it must be a string or a number";

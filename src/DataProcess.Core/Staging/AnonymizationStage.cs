@@ -8,12 +8,16 @@ namespace DataProcess.Core.Staging;
 /// <summary>Streams the source and writes each record with its personal fields anonymized.</summary>
 public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)
 {
+    /// <summary>A test seam: the same output must come out of one worker with one-record batches as of many.</summary>
+    internal StageParallelism Parallelism { get; init; } = StageParallelism.Default;
+
     public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default) =>
         RecordStage.RunAsync(
             ConsolidationStage.Anonymization,
             request,
             store,
             async (profile, ct) => new Transform(new RecordAnonymizer(profile, await keys.GetKeyAsync(ct))),
+            Parallelism,
             cancellationToken);
 
     private sealed class Transform(RecordAnonymizer anonymizer) : IRecordTransform, IDisposable

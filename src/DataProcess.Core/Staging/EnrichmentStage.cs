@@ -8,6 +8,9 @@ namespace DataProcess.Core.Staging;
 /// <summary>Streams the source and writes each record's enrichment fields (never the raw record).</summary>
 public sealed class EnrichmentStage(IObjectStore store)
 {
+    /// <summary>A test seam: the same output must come out of one worker with one-record batches as of many.</summary>
+    internal StageParallelism Parallelism { get; init; } = StageParallelism.Default;
+
     public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -16,6 +19,7 @@ public sealed class EnrichmentStage(IObjectStore store)
             request,
             store,
             (profile, _) => Task.FromResult<IRecordTransform>(new Transform(new RecordEnricher(profile, request.StartedAt))),
+            Parallelism,
             cancellationToken);
     }
 

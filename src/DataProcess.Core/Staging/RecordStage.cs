@@ -16,6 +16,16 @@ internal interface IRecordTransform
 }
 
 /// <summary>
+/// How a stage spreads its records over cores: <see cref="Workers"/> transforms, each taking batches of up to
+/// <see cref="BatchRecords"/> records or <see cref="BatchBytes"/> bytes. The output never depends on it (the
+/// differential tests hold that); only tests choose anything but <see cref="Default"/>.
+/// </summary>
+internal sealed record StageParallelism(int Workers, int BatchBytes, int BatchRecords)
+{
+    public static StageParallelism Default { get; } = new(Math.Clamp(Environment.ProcessorCount, 1, 4), RecordStage.BatchBufferBytes, 2048);
+}
+
+/// <summary>
 /// The shared body of Enrichment and Anonymization: stream the source, validate each record, hand it
 /// to the stage's transform, and stream the staged lines to the stage's output object.
 /// </summary>
@@ -27,20 +37,20 @@ internal interface IRecordTransform
 /// </remarks>
 internal static class RecordStage
 {
-    private const int BatchBytes = 256 * 1024;
-    private const int BatchRecords = 2048;
+    internal const int BatchBufferBytes = 256 * 1024;
 
     public static async Task<StageResult> RunAsync(
         string stage,
         StageRequest request,
         IObjectStore store,
         Func<Profile, CancellationToken, Task<IRecordTransform>> createTransform,
+        StageParallelism parallelism,
         CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
         var stopwatch = Stopwatch.StartNew();
         var profile = await LoadProfileAsync(store, request.Profile, cancellationToken);
-        var workers = Math.Clamp(Environment.ProcessorCount, 1, 4);
+        var workers = parallelism.Workers;
         var transforms = new IRecordTransform[workers];
         for (var i = 0; i < workers; i++)
         {
@@ -53,7 +63,7 @@ internal static class RecordStage
         {
             await store.WriteAsync(
                 output,
-                (stream, ct) => ProcessAsync(store, request.Source, profile, transforms, stream, counts, ct),
+                (stream, ct) => ProcessAsync(store, request.Source, profile, transforms, parallelism, stream, counts, ct),
                 cancellationToken);
         }
         finally
@@ -89,7 +99,7 @@ internal static class RecordStage
         return slash < 0 ? obj.Key : obj.Key[(slash + 1)..];
     }
 
-    private static async Task ProcessAsync(IObjectStore store, ObjectRef sourceObject, Profile profile, IRecordTransform[] transforms, Stream output, Counts counts, CancellationToken cancellationToken)
+    private static async Task ProcessAsync(IObjectStore store, ObjectRef sourceObject, Profile profile, IRecordTransform[] transforms, StageParallelism parallelism, Stream output, Counts counts, CancellationToken cancellationToken)
     {
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var work = Channel.CreateBounded<Batch>(new BoundedChannelOptions(transforms.Length * 2) { SingleWriter = true });
@@ -108,7 +118,7 @@ internal static class RecordStage
             while (await reader.ReadAsync(stop.Token))
             {
                 batch.Add(reader.RecordIndex, reader.Record.Span);
-                if (batch.IsFull)
+                if (batch.IsFull(parallelism))
                 {
                     await PostAsync(batch);
                     batch = Batch.Rent();
@@ -201,9 +211,9 @@ internal static class RecordStage
     /// <summary>A run of consecutive records: their bytes in, their staged lines out.</summary>
     private sealed class Batch
     {
-        private readonly List<(long Index, int Offset, int Length)> _records = new(BatchRecords);
+        private readonly List<(long Index, int Offset, int Length)> _records = [];
         private readonly StagingWriter _lines = new(Stream.Null);
-        private byte[] _input = ArrayPool<byte>.Shared.Rent(BatchBytes);
+        private byte[] _input = ArrayPool<byte>.Shared.Rent(BatchBufferBytes);
         private int _used;
 
         public TaskCompletionSource Done { get; private set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -212,7 +222,7 @@ internal static class RecordStage
 
         public int Rejected { get; private set; }
 
-        public bool IsFull => _used >= BatchBytes || _records.Count >= BatchRecords;
+        public bool IsFull(StageParallelism limits) => _used >= limits.BatchBytes || _records.Count >= limits.BatchRecords;
 
         public static Batch Rent() => Pool.TryTake(out var batch) ? batch : new Batch();
 
@@ -261,11 +271,11 @@ internal static class RecordStage
             _used = 0;
             Rejected = 0;
             Done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            if (_input.Length > BatchBytes * 4)
+            if (_input.Length > BatchBufferBytes * 4)
             {
                 // One huge record grew this batch: give the big array back rather than keep it.
                 ArrayPool<byte>.Shared.Return(_input);
-                _input = ArrayPool<byte>.Shared.Rent(BatchBytes);
+                _input = ArrayPool<byte>.Shared.Rent(BatchBufferBytes);
             }
 
             Pool.Add(this);

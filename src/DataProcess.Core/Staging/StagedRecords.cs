@@ -28,6 +28,7 @@ internal sealed class StagingWriter : IAsyncDisposable
     private readonly Stream _output;
     private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold * 2);
     private readonly Utf8JsonWriter _writer;
+    private int _lineStart;
 
     public StagingWriter(Stream output)
     {
@@ -38,6 +39,7 @@ internal sealed class StagingWriter : IAsyncDisposable
     /// <summary>Starts an accepted line and positions the writer at the value of <paramref name="property"/>.</summary>
     public Utf8JsonWriter BeginAccepted(long index, string id, ReadOnlySpan<byte> property)
     {
+        _lineStart = _buffer.WrittenCount;
         _writer.WriteStartObject();
         _writer.WriteNumber(StagedLine.IndexProperty, index);
         _writer.WriteString(StagedLine.IdProperty, id);
@@ -50,11 +52,19 @@ internal sealed class StagingWriter : IAsyncDisposable
         _writer.WriteEndObject();
         _writer.Flush();
         _writer.Reset();
+
+        // Consolidation finds lines by their newline (StagingKeyReader): a raw one inside would split the record.
+        if (_buffer.WrittenSpan[_lineStart..].IndexOf((byte)'\n') >= 0)
+        {
+            throw new InvalidOperationException("a staged line holds a raw newline: a transform copied source whitespace into it");
+        }
+
         _buffer.Write("\n"u8);
     }
 
     public void WriteRejected(long index, string? id, string reason)
     {
+        _lineStart = _buffer.WrittenCount;
         _writer.WriteStartObject();
         _writer.WriteNumber(StagedLine.IndexProperty, index);
         if (id is null)

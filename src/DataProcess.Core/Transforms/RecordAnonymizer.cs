@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
+using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DataProcess.Core.Ports;
@@ -16,6 +17,7 @@ public sealed class RecordAnonymizer : IDisposable
     private readonly Rule[] _rules;
     private readonly PathNode _tree = new();
     private readonly HMACSHA256 _hmac;
+    private byte[] _compacted = new byte[4096];
     private bool _disposed;
 
     public RecordAnonymizer(Profile profile, HmacKey key)
@@ -268,10 +270,25 @@ public sealed class RecordAnonymizer : IDisposable
     /// <summary>
     /// A value no rule touches goes out as the bytes it came in: the reader already checked them, and
     /// re-encoding every token of every record was most of this stage's time. jsonb normalises the
-    /// escaping when the record is loaded.
+    /// escaping when the record is loaded. An object or array of a pretty-printed source holds the source's
+    /// whitespace (newlines too, which would split the staged line): it goes out compacted, so the staged line
+    /// is the one a compact source gives, byte for byte. A scalar never holds insignificant whitespace.
     /// </summary>
-    private static void WriteUntouched(JsonElement value, Utf8JsonWriter writer) =>
-        writer.WriteRawValue(JsonMarshal.GetRawUtf8Value(value), skipInputValidation: true);
+    private void WriteUntouched(JsonElement value, Utf8JsonWriter writer)
+    {
+        var raw = JsonMarshal.GetRawUtf8Value(value);
+        if ((value.ValueKind is JsonValueKind.Object or JsonValueKind.Array) && CompactJson.IndexOfWhitespace(raw) >= 0)
+        {
+            if (_compacted.Length < raw.Length)
+            {
+                _compacted = new byte[Math.Max(raw.Length, _compacted.Length * 2)];
+            }
+
+            raw = _compacted.AsSpan(0, CompactJson.Copy(raw, _compacted));
+        }
+
+        writer.WriteRawValue(raw, skipInputValidation: true);
+    }
 
     private static void WritePropertyName(JsonProperty property, Utf8JsonWriter writer)
     {
@@ -302,7 +319,9 @@ public sealed class RecordAnonymizer : IDisposable
                 Span<byte> hex = stackalloc byte[64];
                 if (kind == JsonValueKind.Number)
                 {
-                    Pseudonym.ComputeUtf8(_hmac, JsonMarshal.GetRawUtf8Value(value), hex);
+                    // The number's canonical text, so 1e2 and 100 get one pseudonym (raw when already canonical).
+                    var number = JsonMarshal.GetRawUtf8Value(value);
+                    Pseudonym.ComputeUtf8(_hmac, NumberText.IsCanonical(number) ? number : Encoding.UTF8.GetBytes(NumberText.Canonical(number)), hex);
                     writer.WriteStringValue(hex);
                 }
                 else if (ElementText.TryGetUtf8(value, out var utf8))
@@ -317,7 +336,7 @@ public sealed class RecordAnonymizer : IDisposable
 
                 return;
             case AnonymizationMethod.Mask:
-                writer.WriteStringValue(Mask(kind == JsonValueKind.Number ? value.GetRawText() : value.GetString()));
+                writer.WriteStringValue(Mask(kind == JsonValueKind.Number ? NumberText.Canonical(JsonMarshal.GetRawUtf8Value(value)) : value.GetString()));
                 return;
             case AnonymizationMethod.Year:
                 DateValues.TryParse(value, out var date);

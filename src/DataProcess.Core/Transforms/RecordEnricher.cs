@@ -149,7 +149,7 @@ public sealed class RecordEnricher
             case EnrichmentFunction.Lowercase:
                 if (value.ValueKind == JsonValueKind.Number)
                 {
-                    writer.WriteStringValue(value.GetRawText());
+                    writer.WriteStringValue(NumberText.Canonical(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value)));
                 }
                 else if (value.ValueKind == JsonValueKind.String)
                 {

@@ -41,4 +41,45 @@ public sealed class RecordAnonymizerRawTests
         written["email"]!.GetValue<string>().Should().Be(Pseudonym.Compute(new HmacKey(new byte[32]), "ada@example.org"));
         Encoding.UTF8.GetString(output.ToArray()).Should().NotContain("ada@example.org").And.NotContain("Main St");
     }
+
+    [Fact]
+    public void A_pretty_printed_record_is_written_as_the_compact_one_is()
+    {
+        const string Compact = """{"id":1,"a":{"b":[1,{"c":"x  y"}]},"t":[],"email":"x@y.z"}""";
+        const string Pretty = "{\r\n  \"id\" : 1,\r\n  \"a\" : {\r\n    \"b\" : [ 1, { \"c\" : \"x  y\" } ]\r\n  },\n\t\"t\" : [ ],\r\n  \"email\" : \"x@y.z\"\r\n}";
+        var profile = TransformFixtures.Parse("""{"dataset":"d","id":"id","anonymize":{"email":"hash"}}""");
+        using var anonymizer = new RecordAnonymizer(profile, new HmacKey(new byte[32]));
+
+        var compact = Written(anonymizer, Compact);
+        var pretty = Written(anonymizer, Pretty);
+
+        pretty.Should().Be(compact);
+        pretty.Should().NotContain("\n").And.Contain("\"a\":{\"b\":[1,{\"c\":\"x  y\"}]},\"t\":[]");
+    }
+
+    [Fact]
+    public void A_number_hashes_to_one_pseudonym_whatever_its_spelling()
+    {
+        var profile = TransformFixtures.Parse("""{"dataset":"d","id":"id","anonymize":{"n":"hash","m":"mask"}}""");
+        using var anonymizer = new RecordAnonymizer(profile, new HmacKey(new byte[32]));
+
+        var plain = Written(anonymizer, """{"id":1,"n":100,"m":123456}""");
+
+        Written(anonymizer, """{"id":1,"n":1e2,"m":1.23456E+5}""").Should().Be(plain);
+        Written(anonymizer, """{"id":1,"n":100.0,"m":123456.000}""").Should().Be(plain);
+        plain.Should().Contain(Pseudonym.Compute(new HmacKey(new byte[32]), "100")).And.Contain("\"**3456\"");
+    }
+
+    private static string Written(RecordAnonymizer anonymizer, string record)
+    {
+        using var document = JsonDocument.Parse(record);
+        anonymizer.Check(document.RootElement).Should().BeNull();
+        var output = new MemoryStream();
+        using (var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            anonymizer.Write(document.RootElement, writer);
+        }
+
+        return Encoding.UTF8.GetString(output.ToArray());
+    }
 }

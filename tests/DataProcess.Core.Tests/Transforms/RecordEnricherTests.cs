@@ -208,8 +208,9 @@ public sealed class RecordEnricherTests
     [InlineData("\"MiXeD Case ÄÖÜ\"", "mixed case äöü")]
     [InlineData("\"already lower\"", "already lower")]
     [InlineData("42", "42")]
-    [InlineData("1.50", "1.50")]
-    public void Lowercase_lowercases_a_string_and_gives_a_number_as_text(string value, string expected)
+    [InlineData("1.50", "1.5")]
+    [InlineData("1e2", "100")]
+    public void Lowercase_lowercases_a_string_and_gives_a_number_as_its_canonical_text(string value, string expected)
     {
         EnrichOne("lowercase", $$"""{"v":{{value}}}""")!.GetValue<string>().Should().Be(expected);
     }
