@@ -38,6 +38,19 @@ internal static class Sample
         return records;
     }
 
+    /// <summary>A record as most exporters write it: indented by two spaces, CRLF line ends.</summary>
+    public static byte[] Pretty(byte[] record)
+    {
+        using var document = JsonDocument.Parse(record);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true, NewLine = "\r\n", Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            document.RootElement.WriteTo(writer);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
     private static string Find(string relative)
     {
         for (var directory = new DirectoryInfo(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
@@ -124,6 +137,133 @@ public class AnonymizationBenchmarks : IDisposable
 
     [Benchmark]
     public int Anonymize()
+    {
+        var accepted = 0;
+        foreach (var document in _documents)
+        {
+            if (_anonymizer!.Check(document.RootElement) is null)
+            {
+                _anonymizer.Write(document.RootElement, _writer!);
+                _writer!.Flush();
+                _writer.Reset();
+                accepted++;
+            }
+
+            _buffer.ResetWrittenCount();
+        }
+
+        return accepted;
+    }
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _anonymizer?.Dispose();
+        _writer?.Dispose();
+        _documents.ForEach(d => d.Dispose());
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>
+/// How a value no rule touches is written, over every record of the sample as one untouched value: compact records
+/// as raw bytes (before and after the whitespace check), pretty-printed ones (indent 2, CRLF) compacted by the
+/// string-aware copy or re-written token by token (<see cref="JsonElement.WriteTo"/>).
+/// </summary>
+[MemoryDiagnoser]
+public class UntouchedCopyBenchmarks : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 20);
+    private List<JsonDocument> _compact = [];
+    private List<JsonDocument> _pretty = [];
+    private byte[] _scratch = new byte[1 << 16];
+    private Utf8JsonWriter? _writer;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        var records = Sample.Records();
+        _compact = records.Select(r => JsonDocument.Parse(r)).ToList();
+        _pretty = records.Select(r => JsonDocument.Parse(Sample.Pretty(r))).ToList();
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    [Benchmark(Baseline = true)]
+    public long CompactRawCopy() => Each(_compact, e => _writer!.WriteRawValue(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(e), skipInputValidation: true));
+
+    [Benchmark]
+    public long CompactCheckedRawCopy() => Each(_compact, CompactingCopy);
+
+    [Benchmark]
+    public long PrettyCompactingCopy() => Each(_pretty, CompactingCopy);
+
+    [Benchmark]
+    public long PrettyWriteTo() => Each(_pretty, e => e.WriteTo(_writer!));
+
+    [GlobalCleanup]
+    public void Dispose()
+    {
+        _writer?.Dispose();
+        _compact.ForEach(d => d.Dispose());
+        _pretty.ForEach(d => d.Dispose());
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>What <c>RecordAnonymizer.WriteUntouched</c> does with an object or array.</summary>
+    private void CompactingCopy(JsonElement element)
+    {
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(element);
+        if (CompactJson.IndexOfWhitespace(raw) >= 0)
+        {
+            if (_scratch.Length < raw.Length)
+            {
+                _scratch = new byte[raw.Length * 2];
+            }
+
+            raw = _scratch.AsSpan(0, CompactJson.Copy(raw, _scratch));
+        }
+
+        _writer!.WriteRawValue(raw, skipInputValidation: true);
+    }
+
+    private long Each(List<JsonDocument> documents, Action<JsonElement> write)
+    {
+        long written = 0;
+        foreach (var document in documents)
+        {
+            write(document.RootElement);
+            _writer!.Flush();
+            _writer.Reset();
+            written += _buffer.WrittenCount;
+            _buffer.ResetWrittenCount();
+        }
+
+        return written;
+    }
+}
+
+/// <summary>The whole sample profile's anonymization over the records compact and pretty-printed (indent 2, CRLF).</summary>
+[MemoryDiagnoser]
+public class LayoutBenchmarks : IDisposable
+{
+    private readonly ArrayBufferWriter<byte> _buffer = new(1 << 20);
+    private List<JsonDocument> _documents = [];
+    private RecordAnonymizer? _anonymizer;
+    private Utf8JsonWriter? _writer;
+
+    [Params("compact", "pretty")]
+    public string Layout { get; set; } = "compact";
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _documents = Sample.Records().Select(r => JsonDocument.Parse(Layout == "pretty" ? Sample.Pretty(r) : r)).ToList();
+        _anonymizer = new RecordAnonymizer(Sample.Profile, Sample.Key);
+        _writer = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+    }
+
+    [Benchmark]
+    public int AnonymizeProfile()
     {
         var accepted = 0;
         foreach (var document in _documents)

@@ -4,34 +4,45 @@ namespace DataProcess.Core.Transforms;
 
 /// <summary>
 /// Finds and drops the insignificant whitespace of a JSON value that the reader already checked, without
-/// tokenizing it: only string boundaries matter, so the scan jumps from quote to quote with vectorised searches.
+/// tokenizing it: only string boundaries matter, and a string is skipped with one vectorised search.
 /// Strings are copied byte for byte (JSON forbids a raw tab, CR or LF inside one, so a staged line stays one line).
 /// </summary>
 internal static class CompactJson
 {
-    private static readonly SearchValues<byte> WhitespaceOrQuote = SearchValues.Create(" \t\r\n\""u8);
     private static readonly SearchValues<byte> QuoteOrBackslash = SearchValues.Create("\"\\"u8);
+    private static readonly SearchValues<byte> TabCrLf = SearchValues.Create("\t\r\n"u8);
 
     /// <summary>The position of the first whitespace byte outside a string, or -1 when the value is compact.</summary>
     public static int IndexOfWhitespace(ReadOnlySpan<byte> json)
     {
-        var i = 0;
-        while (true)
+        // A tab, CR or LF is never inside a string (JSON escapes them), and a value without a space needs no walk:
+        // two vectorised passes settle most values. Only spaces ahead of the first line break need the strings walked.
+        var lineBreak = json.IndexOfAny(TabCrLf);
+        var limit = lineBreak < 0 ? json.Length : lineBreak;
+        if (json[..limit].IndexOf((byte)' ') < 0)
         {
-            var next = json[i..].IndexOfAny(WhitespaceOrQuote);
-            if (next < 0)
-            {
-                return -1;
-            }
+            return lineBreak;
+        }
 
-            i += next;
-            if (json[i] != (byte)'"')
+        var i = 0;
+        while (i < limit)
+        {
+            var b = json[i];
+            if (b == (byte)'"')
+            {
+                i = AfterString(json, i);
+            }
+            else if (b == (byte)' ')
             {
                 return i;
             }
-
-            i = AfterString(json, i);
+            else
+            {
+                i++;
+            }
         }
+
+        return lineBreak;
     }
 
     /// <summary>
@@ -40,32 +51,27 @@ internal static class CompactJson
     /// </summary>
     public static int Copy(ReadOnlySpan<byte> json, Span<byte> destination)
     {
+        // Between strings a pretty value is short tokens and whitespace: a plain loop beats vectorised searches there.
         var written = 0;
         var i = 0;
         while (i < json.Length)
         {
-            var next = json[i..].IndexOfAny(WhitespaceOrQuote);
-            var end = next < 0 ? json.Length : i + next;
-            json[i..end].CopyTo(destination[written..]);
-            written += end - i;
-            i = end;
-            if (i == json.Length)
-            {
-                break;
-            }
-
-            if (json[i] == (byte)'"')
+            var b = json[i];
+            if (b == (byte)'"')
             {
                 var after = AfterString(json, i);
                 json[i..after].CopyTo(destination[written..]);
                 written += after - i;
                 i = after;
+                continue;
             }
-            else
+
+            if (b is not ((byte)' ' or (byte)'\t' or (byte)'\r' or (byte)'\n'))
             {
-                var rest = json[i..].IndexOfAnyExcept(" \t\r\n"u8);
-                i = rest < 0 ? json.Length : i + rest;
+                destination[written++] = b;
             }
+
+            i++;
         }
 
         return written;
