@@ -102,11 +102,8 @@ internal sealed class PostgresRunLoad : IKeyedRunLoad, IRunLoadTimings
             return;
         }
 
-        if (_mode != Mode.Keys)
-        {
-            EnterMode(Mode.OnePass);
-        }
-        else
+        // A reject does not decide the pass: the first line of a keyed load may well be one.
+        if (_mode != Mode.OnePass)
         {
             (_rejectSequences ??= []).Add(_sequence);
         }
