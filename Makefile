@@ -60,9 +60,10 @@ destroy: ## terraform destroy
 SIZE_MB       ?= 1000
 SMALL_MB      ?= 250
 SEED          ?= 20261127
+BENCH_OUT     ?= BENCHMARKS.md
 
-bench: build ## End-to-end benchmark (SIZE_MB=1000, SMALL_MB=250; 0 skips it) against a fresh database; rewrites BENCHMARKS.md
-	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --size-mb $(SIZE_MB) --small-mb $(SMALL_MB) --seed $(SEED)
+bench: build ## End-to-end benchmark, compact and pretty-printed (SIZE_MB=1000, SMALL_MB=250; 0 skips it); rewrites BENCH_OUT (BENCHMARKS.md)
+	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --size-mb $(SIZE_MB) --small-mb $(SMALL_MB) --seed $(SEED) --out $(BENCH_OUT)
 
 db-stop: build ## Stop the embedded PostgreSQL cluster
 	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)

@@ -34,9 +34,11 @@ var baseConnection = Environment.GetEnvironmentVariable("DATAPROCESS_DATABASE") 
 
 var postgresVersion = await Database.ScalarAsync(baseConnection, "SHOW server_version");
 var rows = new List<Row>();
+var layouts = new List<LayoutRow>();
 foreach (var size in options.Sizes)
 {
     var input = await Input.EnsureAsync(cli, benchDir, size, options.Seed);
+    var pretty = Input.EnsurePretty(input);
     Console.WriteLine($"== {size} MB: {input}");
     var parse = Math.Max(ParseLimit.MeasureMBps(input), ParseLimit.MeasureMBps(input));
     Console.WriteLine($"   parse limit {parse:0} MB/s");
@@ -71,9 +73,30 @@ foreach (var size in options.Sizes)
     {
         await Database.DropAsync(baseConnection, database);
     }
+
+    // The same records pretty-printed (indent 2, CRLF), as most exporters write them, against a fresh database too.
+    var compactRow = rows[^1];
+    var prettyDatabase = $"dataprocess_bench_{size}_pretty_{DateTime.UtcNow:yyyyMMddHHmmss}";
+    var prettyConnection = await Database.CreateAsync(baseConnection, prettyDatabase);
+    try
+    {
+        var prettyRun = await Cli.RunAsync(
+            "/usr/bin/time",
+            ["-v", "dotnet", cli, "run", pretty, "--profile", Path.Combine(root, "samples/customers.profile.json"), "--key-file", keyFile, "--local-dir", Path.Combine(benchDir, "work"), "--json"],
+            prettyConnection);
+        var prettySummary = JsonDocument.Parse(prettyRun.Stdout.Trim().Split('\n')[^1]).RootElement;
+        var prettyWall = TimeOutput.WallSeconds(prettyRun.Stderr);
+        var prettyRecords = prettySummary.GetProperty("records").GetInt64() + prettySummary.GetProperty("rejected").GetInt64() + prettySummary.GetProperty("duplicates").GetInt64();
+        Console.WriteLine($"   pretty (indent 2, CRLF): {prettyWall:0.0} s, {prettyRecords} records");
+        layouts.Add(new LayoutRow(size, compactRow.Bytes, compactRow.SourceRecords, compactRow.Wall, new FileInfo(pretty).Length, prettyRecords, prettyWall));
+    }
+    finally
+    {
+        await Database.DropAsync(baseConnection, prettyDatabase);
+    }
 }
 
-var table = Report.Render(rows, postgresVersion, options);
+var table = Report.Render(rows, postgresVersion, options) + Report.RenderLayouts(layouts);
 Console.WriteLine(table);
 Report.Write(Path.Combine(root, options.Out), table);
 return 0;
@@ -81,6 +104,8 @@ return 0;
 internal sealed record Row(
     int SizeMb, long Bytes, long SourceRecords, long Loaded, double Wall, double ParseMBps, double SinkSeconds, double RssMiB, string Cpu, string Load,
     double Enrichment, double Anonymization, double Keys, double ReadMerge, double Copy, double Upsert, double Commit);
+
+internal sealed record LayoutRow(int SizeMb, long CompactBytes, long CompactRecords, double CompactWall, long PrettyBytes, long PrettyRecords, double PrettyWall);
 
 internal sealed record BenchOptions(int[] Sizes, int Seed, string Out)
 {
@@ -118,6 +143,76 @@ internal static class Input
         }
 
         return path;
+    }
+
+    /// <summary>The pretty-printed copy of <paramref name="compact"/> (indent 2, CRLF), cached beside it.</summary>
+    public static string EnsurePretty(string compact)
+    {
+        var path = Path.ChangeExtension(compact, ".pretty-crlf.json");
+        if (!File.Exists(path))
+        {
+            PrettyInput.Write(compact, path + ".partial");
+            File.Move(path + ".partial", path, overwrite: true);
+        }
+
+        return path;
+    }
+}
+
+internal static class PrettyInput
+{
+    /// <summary>
+    /// Re-writes a JSON file token by token, indented by two spaces with CRLF line ends, streaming (1 MiB buffers),
+    /// so a 1 GB input never sits in memory. Strings keep their characters; numbers keep their spelling.
+    /// </summary>
+    public static void Write(string source, string destination)
+    {
+        using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
+        using var output = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
+        using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, NewLine = "\r\n", SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        var buffer = new byte[1 << 20];
+        var state = new JsonReaderState(new JsonReaderOptions { MaxDepth = 256 });
+        var filled = 0;
+        while (true)
+        {
+            var read = input.Read(buffer, filled, buffer.Length - filled);
+            filled += read;
+            var final = read == 0;
+            var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, state);
+            while (reader.Read())
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                    case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                    case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                    case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                    case JsonTokenType.PropertyName: writer.WritePropertyName(reader.GetString()!); break;
+                    case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
+                    case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                    default: writer.WriteNullValue(); break;
+                }
+
+                if (writer.BytesPending > 1 << 20)
+                {
+                    writer.Flush();
+                }
+            }
+
+            state = reader.CurrentState;
+            var consumed = (int)reader.BytesConsumed;
+            Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
+            filled -= consumed;
+            if (final)
+            {
+                break;
+            }
+        }
+
+        writer.Flush();
+        output.Write("\r\n"u8);
     }
 }
 
@@ -313,6 +408,26 @@ internal static class Report
         {
             text.AppendLine();
             text.AppendLine(inv, $"Peak RSS at {rows[1].SizeMb} MB / at {rows[0].SizeMb} MB: {rows[1].RssMiB / rows[0].RssMiB:0.00}×.");
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>records/s of the same records compact and pretty-printed (indent 2, CRLF), side by side.</summary>
+    public static string RenderLayouts(List<LayoutRow> rows)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var text = new StringBuilder();
+        text.AppendLine();
+        text.AppendLine("Pretty-printed vs compact: the same records, indented by two spaces with CRLF line ends (goal: pretty ≥ 0.8× the compact records/s).");
+        text.AppendLine();
+        text.AppendLine("| input | compact MB | compact s | compact records/s | pretty MB | pretty s | pretty records/s | pretty / compact records/s |");
+        text.AppendLine("|---|---|---|---|---|---|---|---|");
+        foreach (var r in rows)
+        {
+            var compact = r.CompactRecords / r.CompactWall;
+            var pretty = r.PrettyRecords / r.PrettyWall;
+            text.AppendLine(inv, $"| {r.SizeMb} MB | {r.CompactBytes / 1e6:0} | {r.CompactWall:0.0} | {compact:N0} | {r.PrettyBytes / 1e6:0} | {r.PrettyWall:0.0} | {pretty:N0} | {pretty / compact:0.00} |");
         }
 
         return text.ToString();
