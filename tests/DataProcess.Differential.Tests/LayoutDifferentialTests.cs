@@ -15,7 +15,7 @@ public sealed class LayoutDifferentialTests
 
     [Fact]
     public Task Generated_records_in_every_layout_and_shape_stage_the_references_records_rejects_and_reasons() =>
-        Harness.CheckAsync(Cases.Generator(maxRecords: 24, depth: Layout.MaxRecordDepth(Shape.ArrayAtPath)), Harness.Cases(10), async generated =>
+        Harness.CheckAsync(Cases.Generator(maxRecords: 24, depth: Layout.MaxRecordDepth(Shape.ArrayAtPath)), Harness.Cases(20), async generated =>
         {
             await using var fast = new FastPath();
             foreach (var shape in EveryLayoutShapes)
