@@ -170,35 +170,52 @@ internal static class PrettyInput
         using var input = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
         using var output = new FileStream(destination, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20);
         using var writer = new Utf8JsonWriter(output, new JsonWriterOptions { Indented = true, NewLine = "\r\n", SkipValidation = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
+        JsonTokens.Read(input, (ref Utf8JsonReader reader) =>
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject: writer.WriteStartObject(); break;
+                case JsonTokenType.EndObject: writer.WriteEndObject(); break;
+                case JsonTokenType.StartArray: writer.WriteStartArray(); break;
+                case JsonTokenType.EndArray: writer.WriteEndArray(); break;
+                case JsonTokenType.PropertyName: writer.WritePropertyName(reader.GetString()!); break;
+                case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
+                case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
+                case JsonTokenType.True: writer.WriteBooleanValue(true); break;
+                case JsonTokenType.False: writer.WriteBooleanValue(false); break;
+                default: writer.WriteNullValue(); break;
+            }
+
+            if (writer.BytesPending > 1 << 20)
+            {
+                writer.Flush();
+            }
+        });
+
+        writer.Flush();
+        output.Write("\r\n"u8);
+    }
+}
+
+/// <summary>One pass of Utf8JsonReader over a stream in 1 MiB buffers, handing each token to <paramref name="token"/>.</summary>
+internal static class JsonTokens
+{
+    public delegate void Handler(ref Utf8JsonReader reader);
+
+    public static void Read(Stream stream, Handler token)
+    {
         var buffer = new byte[1 << 20];
         var state = new JsonReaderState(new JsonReaderOptions { MaxDepth = 256 });
         var filled = 0;
         while (true)
         {
-            var read = input.Read(buffer, filled, buffer.Length - filled);
+            var read = stream.Read(buffer, filled, buffer.Length - filled);
             filled += read;
             var final = read == 0;
             var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, state);
             while (reader.Read())
             {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject: writer.WriteStartObject(); break;
-                    case JsonTokenType.EndObject: writer.WriteEndObject(); break;
-                    case JsonTokenType.StartArray: writer.WriteStartArray(); break;
-                    case JsonTokenType.EndArray: writer.WriteEndArray(); break;
-                    case JsonTokenType.PropertyName: writer.WritePropertyName(reader.GetString()!); break;
-                    case JsonTokenType.String: writer.WriteStringValue(reader.GetString()); break;
-                    case JsonTokenType.Number: writer.WriteRawValue(reader.ValueSpan, skipInputValidation: true); break;
-                    case JsonTokenType.True: writer.WriteBooleanValue(true); break;
-                    case JsonTokenType.False: writer.WriteBooleanValue(false); break;
-                    default: writer.WriteNullValue(); break;
-                }
-
-                if (writer.BytesPending > 1 << 20)
-                {
-                    writer.Flush();
-                }
+                token(ref reader);
             }
 
             state = reader.CurrentState;
@@ -210,9 +227,6 @@ internal static class PrettyInput
                 break;
             }
         }
-
-        writer.Flush();
-        output.Write("\r\n"u8);
     }
 }
 
@@ -223,30 +237,8 @@ internal static class ParseLimit
     {
         var stopwatch = Stopwatch.StartNew();
         using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.SequentialScan);
-        var buffer = new byte[1 << 20];
-        var state = new System.Text.Json.JsonReaderState(new JsonReaderOptions { MaxDepth = 256 });
-        int filled = 0;
         long tokens = 0;
-        while (true)
-        {
-            var read = stream.Read(buffer, filled, buffer.Length - filled);
-            filled += read;
-            var final = read == 0;
-            var reader = new Utf8JsonReader(buffer.AsSpan(0, filled), final, state);
-            while (reader.Read())
-            {
-                tokens++;
-            }
-
-            state = reader.CurrentState;
-            var consumed = (int)reader.BytesConsumed;
-            Buffer.BlockCopy(buffer, consumed, buffer, 0, filled - consumed);
-            filled -= consumed;
-            if (final)
-            {
-                break;
-            }
-        }
+        JsonTokens.Read(stream, (ref Utf8JsonReader _) => tokens++);
 
         GC.KeepAlive(tokens);
         return stream.Length / 1e6 / stopwatch.Elapsed.TotalSeconds;

@@ -38,6 +38,26 @@ internal static class Sample
         return records;
     }
 
+    /// <summary>Checks and writes every record, as the anonymization stage does; returns how many were accepted.</summary>
+    public static int Anonymize(List<JsonDocument> documents, RecordAnonymizer anonymizer, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer)
+    {
+        var accepted = 0;
+        foreach (var document in documents)
+        {
+            if (anonymizer.Check(document.RootElement) is null)
+            {
+                anonymizer.Write(document.RootElement, writer);
+                writer.Flush();
+                writer.Reset();
+                accepted++;
+            }
+
+            buffer.ResetWrittenCount();
+        }
+
+        return accepted;
+    }
+
     /// <summary>A record as most exporters write it: indented by two spaces, CRLF line ends.</summary>
     public static byte[] Pretty(byte[] record)
     {
@@ -136,24 +156,7 @@ public class AnonymizationBenchmarks : IDisposable
     }
 
     [Benchmark]
-    public int Anonymize()
-    {
-        var accepted = 0;
-        foreach (var document in _documents)
-        {
-            if (_anonymizer!.Check(document.RootElement) is null)
-            {
-                _anonymizer.Write(document.RootElement, _writer!);
-                _writer!.Flush();
-                _writer.Reset();
-                accepted++;
-            }
-
-            _buffer.ResetWrittenCount();
-        }
-
-        return accepted;
-    }
+    public int Anonymize() => Sample.Anonymize(_documents, _anonymizer!, _writer!, _buffer);
 
     [GlobalCleanup]
     public void Dispose()
@@ -263,24 +266,7 @@ public class LayoutBenchmarks : IDisposable
     }
 
     [Benchmark]
-    public int AnonymizeProfile()
-    {
-        var accepted = 0;
-        foreach (var document in _documents)
-        {
-            if (_anonymizer!.Check(document.RootElement) is null)
-            {
-                _anonymizer.Write(document.RootElement, _writer!);
-                _writer!.Flush();
-                _writer.Reset();
-                accepted++;
-            }
-
-            _buffer.ResetWrittenCount();
-        }
-
-        return accepted;
-    }
+    public int AnonymizeProfile() => Sample.Anonymize(_documents, _anonymizer!, _writer!, _buffer);
 
     [GlobalCleanup]
     public void Dispose()
