@@ -39,6 +39,7 @@ locals {
   profile_key     = "profiles/${local.profile_dataset}.json"
 
   # Lambda packages made by scripts/package.sh (`make package`): one deterministic zip per project.
+  # RecordFailure and ReplayCheck ship in the Consolidation package, RunStatus in the UploadUrl one.
   packages = {
     enrichment    = "dist/enrichment.zip"
     anonymization = "dist/anonymization.zip"
@@ -46,36 +47,10 @@ locals {
     uploadurl     = "dist/uploadurl.zip"
   }
 
-  # One entry per function: its name and handler (Assembly::Namespace.Type::Method). RecordFailure
-  # (the state machine's Catch path) and ReplayCheck (its first task) ship in the Consolidation package.
-  functions = {
-    enrichment = {
-      name    = "${local.name}-enrichment"
-      handler = "DataProcess.Enrichment::DataProcess.Enrichment.EnrichmentFunction::HandleAsync"
-    }
-    anonymization = {
-      name    = "${local.name}-anonymization"
-      handler = "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync"
-    }
-    consolidation = {
-      name    = "${local.name}-consolidation"
-      handler = "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync"
-    }
-    record_failure = {
-      name    = "${local.name}-record-failure"
-      handler = "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync"
-    }
-    replay_check = {
-      name    = "${local.name}-replay-check"
-      handler = "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync"
-    }
-  }
-
   lambda_runtime      = "dotnet10"
   lambda_architecture = "arm64"
 
-  # Environment shared by every function. Only identifiers: secrets are read at run time from
-  # Secrets Manager through SSM Parameter Store's /aws/reference/secretsmanager/ path.
+  # Environment shared by every function (compute.tf: local.function_environments). Only identifiers.
   common_environment = {
     DATAPROCESS_OBJECT_STORE = "s3"
   }
@@ -89,11 +64,11 @@ locals {
 
   # Values bound to the ${...} placeholders of workflow.asl.json (see stepfunctions.tf).
   workflow_template_vars = {
-    enrichment_function_arn     = aws_lambda_function.enrichment.arn
-    anonymization_function_arn  = aws_lambda_function.anonymization.arn
-    consolidation_function_arn  = aws_lambda_function.consolidation.arn
-    record_failure_function_arn = aws_lambda_function.record_failure.arn
-    replay_check_function_arn   = aws_lambda_function.replay_check.arn
+    enrichment_function_arn     = aws_lambda_function.this["enrichment"].arn
+    anonymization_function_arn  = aws_lambda_function.this["anonymization"].arn
+    consolidation_function_arn  = aws_lambda_function.this["consolidation"].arn
+    record_failure_function_arn = aws_lambda_function.this["record_failure"].arn
+    replay_check_function_arn   = aws_lambda_function.this["replay_check"].arn
     profile_bucket              = aws_s3_bucket.staging.id
     profile_key                 = local.profile_key
     staging_bucket              = aws_s3_bucket.staging.id

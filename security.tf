@@ -251,11 +251,14 @@ locals {
     consolidation  = data.aws_iam_policy_document.consolidation.json
     record_failure = data.aws_iam_policy_document.record_failure.json
     replay_check   = data.aws_iam_policy_document.replay_check.json
+    upload_url     = data.aws_iam_policy_document.upload_url.json
+    run_status     = data.aws_iam_policy_document.run_status.json
   }
 }
 
-# What every function needs: its own log group, X-Ray, and the key (SSE-KMS objects, the Lambda
-# environment, secrets).
+# What every function needs: its own log group, X-Ray, and kms:Decrypt on the pipeline key (the
+# Lambda environment, SSE-KMS objects it reads, secrets). Only the functions that write objects
+# add kms:GenerateDataKey (statement PipelineDataKeys in their own document).
 data "aws_iam_policy_document" "function_common" {
   for_each = local.functions
 
@@ -273,7 +276,7 @@ data "aws_iam_policy_document" "function_common" {
 
   statement {
     sid       = "PipelineKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    actions   = ["kms:Decrypt"]
     resources = [aws_kms_key.this.arn]
   }
 }
@@ -340,6 +343,13 @@ data "aws_iam_policy_document" "enrichment" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.staging_objects_arn]
   }
+
+  # SSE-KMS: writing an object needs a data key from the pipeline key.
+  statement {
+    sid       = "PipelineDataKeys"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
 }
 
 data "aws_iam_policy_document" "anonymization" {
@@ -355,6 +365,13 @@ data "aws_iam_policy_document" "anonymization" {
     sid       = "WriteStageOutput"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.staging_objects_arn]
+  }
+
+  # SSE-KMS: writing an object needs a data key from the pipeline key.
+  statement {
+    sid       = "PipelineDataKeys"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
   }
 
   # The HMAC key, through the SSM reference path (see database_secret for why both are needed).
@@ -410,6 +427,13 @@ data "aws_iam_policy_document" "record_failure" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.quarantine_objects_arn]
   }
+
+  # SSE-KMS: writing an object needs a data key from the pipeline key.
+  statement {
+    sid       = "PipelineDataKeys"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
 }
 
 # The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
@@ -443,11 +467,11 @@ data "aws_iam_policy_document" "state_machine" {
     sid     = "InvokePipelineFunctions"
     actions = ["lambda:InvokeFunction"]
     resources = [
-      aws_lambda_function.enrichment.arn,
-      aws_lambda_function.anonymization.arn,
-      aws_lambda_function.consolidation.arn,
-      aws_lambda_function.record_failure.arn,
-      aws_lambda_function.replay_check.arn,
+      aws_lambda_function.this["enrichment"].arn,
+      aws_lambda_function.this["anonymization"].arn,
+      aws_lambda_function.this["consolidation"].arn,
+      aws_lambda_function.this["record_failure"].arn,
+      aws_lambda_function.this["replay_check"].arn,
     ]
   }
 

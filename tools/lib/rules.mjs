@@ -2,18 +2,22 @@
 // They read the hcl2json model (see terraform.mjs); expressions are compared as text, so the rules
 // follow references ("${aws_s3_bucket.input.id}") rather than evaluating anything.
 import {
-    block, blocks, dataSources, expandLocals, policyDocument, references, resolveLocal, resources, variableDefault,
+    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resources, variableDefault,
 } from "./terraform.mjs";
+import { documentOf as policyDocumentOf, environmentOf, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
 
 const isTrue = (v) => v === true || v === "true";
 const bucketsOf = (config) => resources(config, "aws_s3_bucket");
 const companion = (config, type, bucketName) =>
     resources(config, type).filter((r) => references(r.body.bucket, `aws_s3_bucket.${bucketName}.`));
 
-/** "${data.aws_iam_policy_document.x.json}" → the data block, or undefined. */
-function documentOf(config, expr) {
-    const m = typeof expr === "string" && expr.match(/^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_]+)(?:\[[^\]]+\])?\.json\}$/);
-    return m ? policyDocument(config, m[1]) : undefined;
+/** "${data.aws_iam_policy_document.x.json}" (through locals) → the data block, or undefined. */
+const documentOf = (config, expr) => policyDocumentOf(config, expr);
+
+/** The function instances, or one problem per instance the rules cannot read statically. */
+function readableFunctions(config) {
+    const fns = lambdaFunctions(config);
+    return { fns, unreadable: fns.filter((f) => f.unresolved).map((f) => `${f.address}: cannot be read statically (${f.unresolved})`) };
 }
 
 /** Every statement of every aws_iam_policy_document, with its document name. */
@@ -92,10 +96,14 @@ export const rules = {
             .map((r) => `aws_subnet.${r.name}: maps public IPs`),
     ],
 
-    /** Only the functions that reach the database (Consolidation, RecordFailure, ReplayCheck, RunStatus) are in the VPC. */
+    /**
+      * Only the functions that reach the database are in the VPC, read from the for_each map
+      * (a dynamic vpc_config is decided per function from its entry).
+      */
     "only the database functions in the VPC": (config) => {
-        const inVpc = resources(config, "aws_lambda_function")
-            .filter((f) => block(f.body, "vpc_config") || f.body.dynamic?.vpc_config).map((f) => f.name).sort();
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const inVpc = fns.filter((f) => block(f.body, "vpc_config")).map((f) => f.key).sort();
         const expected = ["consolidation", "record_failure", "replay_check", "run_status"];
         return JSON.stringify(inVpc) === JSON.stringify(expected) ? [] : [`functions in the VPC: [${inVpc}], expected [${expected}]`];
     },
@@ -149,12 +157,9 @@ export const rules = {
             ["aws_s3_bucket_policy", "policy"], ["aws_sqs_queue_policy", "policy"], ["aws_kms_key", "policy"], ["aws_vpc_endpoint", "policy"],
         ];
         for (const [type, arg] of policyArgs) {
-            for (const r of resources(config, type)) {
+            for (const r of instances(config, type)) {
                 const expr = r.body[arg];
-                if (expr === undefined) continue;
-                const local = typeof expr === "string" && expr.match(/^\$\{local\.([A-Za-z0-9_]+)\[each\.key\]\}$/);
-                const candidates = local ? Object.values(config.locals[local[1]] ?? {}) : [expr];
-                for (const c of candidates) if (!documentOf(config, c)) problems.push(`${type}.${r.name}.${arg}: not an aws_iam_policy_document (${JSON.stringify(c)})`);
+                if (expr !== undefined && !documentOf(config, expr)) problems.push(`${r.address}.${arg}: not an aws_iam_policy_document (${JSON.stringify(expr)})`);
             }
         }
         for (const t of ["aws_iam_role_policy_attachment", "aws_iam_policy_attachment"]) {
@@ -170,7 +175,7 @@ export const rules = {
         for (const { doc, sid, effect, s } of statements(config)) {
             if (effect !== "Allow" || !asList(s.actions).includes("lambda:InvokeFunction")) continue;
             found++;
-            for (const r of asList(s.resources)) if (!/^\$\{aws_lambda_function\.[A-Za-z0-9_]+\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${JSON.stringify(r)}`);
+            for (const r of asList(s.resources)) if (!/^\$\{aws_lambda_(function|alias)\.[A-Za-z0-9_]+(\["[a-z0-9_]+"\])?\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${JSON.stringify(r)}`);
         }
         return found ? problems : ["no statement grants lambda:InvokeFunction (the state machine needs one)"];
     },
@@ -207,9 +212,9 @@ export const rules = {
             ...(g.body.retention_in_days === undefined || g.body.retention_in_days === 0 ? [`aws_cloudwatch_log_group.${g.name}: no retention`] : []),
             ...(!references(g.body.kms_key_id, "aws_kms_key.") ? [`aws_cloudwatch_log_group.${g.name}: not encrypted with the KMS key`] : []),
         ]),
-        ...resources(config, "aws_lambda_function")
+        ...lambdaFunctions(config)
             .filter((f) => !references(block(f.body, "logging_config")?.log_group, "aws_cloudwatch_log_group."))
-            .map((f) => `aws_lambda_function.${f.name}: logs to a group Terraform does not manage`),
+            .map((f) => `${f.address}: logs to a group Terraform does not manage`),
         ...resources(config, "aws_sfn_state_machine")
             .filter((m) => !references(block(m.body, "logging_configuration")?.log_destination, "aws_cloudwatch_log_group."))
             .map((m) => `aws_sfn_state_machine.${m.name}: no logging to a managed log group`),
@@ -217,9 +222,9 @@ export const rules = {
 
     /** Every function: X-Ray active tracing and JSON logs; the state machine traces too. */
     "Lambda tracing Active and JSON logs": (config) => [
-        ...resources(config, "aws_lambda_function").flatMap((f) => [
-            ...(block(f.body, "tracing_config")?.mode !== "Active" ? [`aws_lambda_function.${f.name}: tracing mode is not Active`] : []),
-            ...(block(f.body, "logging_config")?.log_format !== "JSON" ? [`aws_lambda_function.${f.name}: log format is not JSON`] : []),
+        ...lambdaFunctions(config).flatMap((f) => [
+            ...(block(f.body, "tracing_config")?.mode !== "Active" ? [`${f.address}: tracing mode is not Active`] : []),
+            ...(block(f.body, "logging_config")?.log_format !== "JSON" ? [`${f.address}: log format is not JSON`] : []),
         ]),
         ...resources(config, "aws_sfn_state_machine")
             .filter((m) => !isTrue(block(m.body, "tracing_configuration")?.enabled)).map((m) => `aws_sfn_state_machine.${m.name}: tracing off`),
@@ -261,7 +266,10 @@ export const rules = {
             if (/password|secret_value|token/i.test(name)) problems.push(`output.${name}: name suggests a secret value`);
             scan(`output.${name}`, o.value);
         }
-        for (const f of resources(config, "aws_lambda_function")) scan(`aws_lambda_function.${f.name}.environment`, f.body.environment);
+        for (const f of lambdaFunctions(config)) {
+            const where = `${f.address}.environment`;
+            for (const [re, what] of secretish) if (re.test(environmentOf(config, f).text)) problems.push(`${where}: references ${what}`);
+        }
         for (const v of resources(config, "aws_secretsmanager_secret_version")) {
             if ("secret_string" in v.body || "secret_binary" in v.body) problems.push(`aws_secretsmanager_secret_version.${v.name}: value stored in state (use secret_string_wo)`);
             if (!references(v.body.secret_string_wo, "ephemeral.")) problems.push(`aws_secretsmanager_secret_version.${v.name}: secret_string_wo is not an ephemeral value`);
@@ -289,8 +297,10 @@ export const rules = {
             for (const r of asList(s.resources)) if (r !== "${local.incoming_objects_arn}") problems.push(`data.aws_iam_policy_document.upload_url ${sid}: s3 on ${JSON.stringify(r)} (only incoming/* of the input bucket)`);
         }
         if (puts === 0) problems.push("data.aws_iam_policy_document.upload_url: no s3:PutObject on incoming/* (uploads could not work)");
-        const role = resources(config, "aws_lambda_function").find((f) => f.name === "upload_url");
-        if (!role || !references(role.body.role, "aws_iam_role.upload_url.")) problems.push("aws_lambda_function.upload_url: does not run with aws_iam_role.upload_url");
+        const fn = lambdaFunctions(config).find((f) => f.key === "upload_url");
+        const role = fn && roleOf(fn);
+        const docs = role ? rolePolicies(config, role).map((p) => documentOf(config, p.body.policy)?.address) : [];
+        if (!docs.includes("data.aws_iam_policy_document.upload_url")) problems.push("the upload_url function does not run with a role whose policy is data.aws_iam_policy_document.upload_url");
         return problems;
     },
 

@@ -144,8 +144,8 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
 test("the function environments hold identifiers only (object store, database endpoint, secret ARNs)", async () => {
     const config = await loadConfig();
     const env = Object.fromEntries(lambdaPackages(config).map((l) => [l.name, l.environment]));
-    for (const [name, text] of Object.entries(env)) assert.match(text, /DATAPROCESS_OBJECT_STORE\s*=\s*"s3"|"DATAPROCESS_OBJECT_STORE":"s3"/, name);
-    assert.match(env.anonymization, /DATAPROCESS_HMAC_SECRET_ID = aws_secretsmanager_secret\.hmac_key\.arn/);
+    for (const [name, text] of Object.entries(env)) assert.match(text, /"DATAPROCESS_OBJECT_STORE":"s3"/, name);
+    assert.match(env.anonymization, /"DATAPROCESS_HMAC_SECRET_ID":"\$\{aws_secretsmanager_secret\.hmac_key\.arn\}"/);
     for (const name of ["consolidation", "record_failure"]) {
         for (const v of ["DATAPROCESS_DB_HOST", "DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME", "DATAPROCESS_DB_SECRET_ID"]) assert.ok(env[name].includes(v), `${name}: ${v}`);
         assert.ok(env[name].includes("master_user_secret[0].secret_arn"), `${name}: the managed secret's ARN`);

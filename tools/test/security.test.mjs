@@ -31,6 +31,15 @@ async function brokenCopy(file, edit) {
     return loadConfig(dir);
 }
 
+/** Sets one attribute of one entry of local.functions (compute.tf), e.g. setEntry(t, "enrichment", "vpc", "true"). */
+const setEntry = (text, key, attribute, value) => {
+    const start = text.indexOf(`    ${key} = {\n`);
+    assert.ok(start >= 0, `entry ${key} not found`);
+    const end = text.indexOf("\n    }\n", start);
+    const entry = text.slice(start, end).replace(new RegExp(`(\\n      ${attribute}\\s+= ).*`), `$1${value}`);
+    return text.slice(0, start) + entry + text.slice(end);
+};
+
 const removeBlock = (text, header) => {
     const start = text.indexOf(header);
     assert.ok(start >= 0, `block ${header} not found`);
@@ -63,7 +72,7 @@ test("broken copy: an inline jsonencode policy fails 'no wildcard IAM actions'",
 });
 
 test("broken copy: invoking any function fails 'lambda:InvokeFunction scoped to the function ARNs'", async () => {
-    const broken = await brokenCopy("security.tf", (t) => t.replace("aws_lambda_function.replay_check.arn,\n    ]", '"arn:aws:lambda:*:*:function:*",\n    ]'));
+    const broken = await brokenCopy("security.tf", (t) => t.replace('aws_lambda_function.this["replay_check"].arn,\n    ]', '"arn:aws:lambda:*:*:function:*",\n    ]'));
     assert.equal(rules["lambda:InvokeFunction scoped to the function ARNs"](broken).length, 1);
 });
 
@@ -77,10 +86,36 @@ test("broken copy: a NAT gateway fails 'no NAT or internet gateway'", async () =
     assert.deepEqual(rules["no NAT or internet gateway"](broken), ["aws_nat_gateway.this: the VPC must have no path to the internet"]);
 });
 
-test("broken copy: Enrichment in the VPC fails 'only the database functions in the VPC'", async () => {
-    const broken = await brokenCopy("compute.tf", (t) => t.replace("  kms_key_arn      = aws_kms_key.this.arn\n\n  environment {\n    variables = local.common_environment",
-        "  kms_key_arn      = aws_kms_key.this.arn\n\n  vpc_config {\n    subnet_ids         = aws_subnet.private[*].id\n    security_group_ids = [aws_security_group.functions.id]\n  }\n\n  environment {\n    variables = local.common_environment"));
-    assert.equal(rules["only the database functions in the VPC"](broken).length, 1);
+test("broken copy: Enrichment in the VPC (its entry in the function map) fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "enrichment", "vpc", "true"));
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,enrichment,record_failure,replay_check,run_status], expected [consolidation,record_failure,replay_check,run_status]"]);
+});
+
+test("broken copy: RunStatus out of the VPC fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "run_status", "vpc", "false"));
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,record_failure,replay_check], expected [consolidation,record_failure,replay_check,run_status]"]);
+});
+
+test("broken copy: a vpc_config the rules cannot decide statically fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => t.replace("for_each = each.value.vpc ? [true] : []", "for_each = var.log_level == \"DEBUG\" ? [true] : []"));
+    const problems = rules["only the database functions in the VPC"](broken);
+    assert.equal(problems.length, 7, problems.join("\n"));
+    assert.match(problems[0], /^aws_lambda_function\.this\["[a-z_]+"\]: cannot be read statically \(dynamic vpc_config not statically known\)$/);
+});
+
+test("broken copy: a function written outside the map, in the VPC, fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => `${t}
+resource "aws_lambda_function" "extra" {
+  function_name = "extra"
+  role          = aws_iam_role.function["enrichment"].arn
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+}
+`);
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,extra,record_failure,replay_check,run_status], expected [consolidation,record_failure,replay_check,run_status]"]);
 });
 
 test("broken copy: a public database instance fails the database rule", async () => {
@@ -140,7 +175,9 @@ test("broken copy: a log group without KMS fails 'log groups have retention and 
 
 test("broken copy: PassThrough tracing fails 'Lambda tracing Active and JSON logs'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => t.replace('mode = "Active"', 'mode = "PassThrough"'));
-    assert.deepEqual(rules["Lambda tracing Active and JSON logs"](broken), ["aws_lambda_function.enrichment: tracing mode is not Active"]);
+    const problems = rules["Lambda tracing Active and JSON logs"](broken);
+    assert.equal(problems.length, 7, "the one block makes every function");
+    assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: tracing mode is not Active'), problems.join("\n"));
 });
 
 test("broken copy: ingress from 0.0.0.0/0 fails 'no security group ingress from 0.0.0.0/0'", async () => {
