@@ -74,7 +74,7 @@ resource "aws_apigatewayv2_integration" "upload_url" {
   api_id                 = aws_apigatewayv2_api.uploads.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.this["upload_url"].invoke_arn
+  integration_uri        = aws_lambda_alias.live["upload_url"].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 10000
 }
@@ -125,6 +125,7 @@ resource "aws_lambda_permission" "upload_api" {
   statement_id  = "AllowUploadApiPostUploads"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this["upload_url"].function_name
+  qualifier     = aws_lambda_alias.live["upload_url"].name
   principal     = "apigateway.${local.dns_suffix}"
   source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/POST/uploads"
 }
@@ -146,7 +147,7 @@ resource "aws_apigatewayv2_integration" "run_status" {
   api_id                 = aws_apigatewayv2_api.uploads.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.this["run_status"].invoke_arn
+  integration_uri        = aws_lambda_alias.live["run_status"].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 30000
 }
@@ -163,6 +164,7 @@ resource "aws_lambda_permission" "run_status_api" {
   statement_id  = "AllowUploadApiGetRuns"
   action        = "lambda:InvokeFunction"
   function_name = aws_lambda_function.this["run_status"].function_name
+  qualifier     = aws_lambda_alias.live["run_status"].name
   principal     = "apigateway.${local.dns_suffix}"
   source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/GET/runs"
 }

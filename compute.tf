@@ -123,6 +123,7 @@ resource "aws_lambda_function" "this" {
 
   function_name                  = each.value.name
   description                    = each.value.description
+  publish                        = true
   role                           = aws_iam_role.function[each.key].arn
   runtime                        = local.lambda_runtime
   architectures                  = [local.lambda_architecture]
@@ -165,6 +166,18 @@ resource "aws_lambda_function" "this" {
     aws_vpc_endpoint.s3,
     aws_vpc_endpoint.ssm,
   ]
+}
+
+# Every deploy publishes a version; callers (the state machine, the HTTP API) invoke the alias,
+# which Terraform moves to the new version. Rolling back is moving the alias to an earlier
+# version (docs/infrastructure.md, "Roll back"). Aliases move after the schema migration.
+resource "aws_lambda_alias" "live" {
+  for_each = local.functions
+
+  name             = local.function_alias
+  description      = "The version of ${each.value.name} the pipeline invokes"
+  function_name    = aws_lambda_function.this[each.key].function_name
+  function_version = aws_lambda_function.this[each.key].version
 }
 
 # Earlier versions of this stack had one block per function: keep their state.

@@ -47,6 +47,9 @@ locals {
     uploadurl     = "dist/uploadurl.zip"
   }
 
+  # The alias every caller invokes (compute.tf: aws_lambda_alias.live).
+  function_alias = "live"
+
   lambda_runtime      = "dotnet10"
   lambda_architecture = "arm64"
 
@@ -62,13 +65,15 @@ locals {
     DATAPROCESS_DB_SECRET_ID = aws_rds_cluster.this.master_user_secret[0].secret_arn
   }
 
-  # Values bound to the ${...} placeholders of workflow.asl.json (see stepfunctions.tf).
+  # Values bound to the ${...} placeholders of workflow.asl.json (see stepfunctions.tf). The Task
+  # Resources are the functions' alias ARNs (function:<name>:live), so a rollback moves no state
+  # machine.
   workflow_template_vars = {
-    enrichment_function_arn     = aws_lambda_function.this["enrichment"].arn
-    anonymization_function_arn  = aws_lambda_function.this["anonymization"].arn
-    consolidation_function_arn  = aws_lambda_function.this["consolidation"].arn
-    record_failure_function_arn = aws_lambda_function.this["record_failure"].arn
-    replay_check_function_arn   = aws_lambda_function.this["replay_check"].arn
+    enrichment_function_arn     = aws_lambda_alias.live["enrichment"].arn
+    anonymization_function_arn  = aws_lambda_alias.live["anonymization"].arn
+    consolidation_function_arn  = aws_lambda_alias.live["consolidation"].arn
+    record_failure_function_arn = aws_lambda_alias.live["record_failure"].arn
+    replay_check_function_arn   = aws_lambda_alias.live["replay_check"].arn
     profile_bucket              = aws_s3_bucket.staging.id
     profile_key                 = local.profile_key
     staging_bucket              = aws_s3_bucket.staging.id

@@ -35,6 +35,11 @@ output "function_names" {
   value       = { for key, function in aws_lambda_function.this : key => function.function_name }
 }
 
+output "function_alias" {
+  description = "Alias every caller invokes; roll back a function by moving it (aws lambda update-alias)."
+  value       = local.function_alias
+}
+
 output "database_endpoint" {
   description = "Writer endpoint of the Aurora PostgreSQL cluster (reachable only from inside the VPC)."
   value       = aws_rds_cluster.this.endpoint

@@ -463,15 +463,16 @@ resource "aws_iam_role" "state_machine" {
 }
 
 data "aws_iam_policy_document" "state_machine" {
+  # Through their aliases: the qualified ARNs the workflow names.
   statement {
     sid     = "InvokePipelineFunctions"
     actions = ["lambda:InvokeFunction"]
     resources = [
-      aws_lambda_function.this["enrichment"].arn,
-      aws_lambda_function.this["anonymization"].arn,
-      aws_lambda_function.this["consolidation"].arn,
-      aws_lambda_function.this["record_failure"].arn,
-      aws_lambda_function.this["replay_check"].arn,
+      aws_lambda_alias.live["enrichment"].arn,
+      aws_lambda_alias.live["anonymization"].arn,
+      aws_lambda_alias.live["consolidation"].arn,
+      aws_lambda_alias.live["record_failure"].arn,
+      aws_lambda_alias.live["replay_check"].arn,
     ]
   }
 

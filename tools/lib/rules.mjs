@@ -5,6 +5,7 @@ import {
     block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resources, variableDefault,
 } from "./terraform.mjs";
 import { documentOf as policyDocumentOf, environmentOf, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
+import { templatefileBindings } from "./asl.mjs";
 
 const isTrue = (v) => v === true || v === "true";
 const bucketsOf = (config) => resources(config, "aws_s3_bucket");
@@ -338,6 +339,42 @@ export const rules = {
         });
     },
 };
+
+/** Rules of the first deploy and the runs after it (issue "what AWS does that our stand-ins hide"). */
+Object.assign(rules, {
+    /**
+      * Every function publishes a version and has an alias on it; every caller (the workflow's
+      * Tasks, the state machine's invoke grant, the HTTP API integrations and permissions) names the
+      * alias, so a bad deploy rolls back by moving the alias.
+      */
+    "functions are published and invoked through their aliases": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const problems = [];
+        const aliases = instances(config, "aws_lambda_alias");
+        const alias = /^\$\{aws_lambda_alias\.[A-Za-z0-9_]+(\["[a-z0-9_]+"\])?\.(arn|invoke_arn|name)\}$/;
+        for (const f of fns) {
+            if (!isTrue(f.body.publish)) problems.push(`${f.address}: publish is not true (no version to roll back to)`);
+            if (!aliases.some((a) => a.body.function_version === `\${${f.address}.version}`)) problems.push(`${f.address}: no aws_lambda_alias on its published version`);
+        }
+        for (const binding of templatefileBindings(config)) {
+            for (const [name, value] of Object.entries(binding.values)) {
+                if (name.endsWith("_function_arn") && !alias.test(value)) problems.push(`${binding.where}: ${name} = ${value} is not an alias ARN`);
+            }
+        }
+        for (const { doc, sid, effect, s } of statements(config)) {
+            if (effect !== "Allow" || !asList(s.actions).includes("lambda:InvokeFunction")) continue;
+            for (const r of asList(s.resources)) if (!alias.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${r}, not an alias`);
+        }
+        for (const i of resources(config, "aws_apigatewayv2_integration")) {
+            if (references(i.body.integration_uri, "aws_lambda_") && !alias.test(i.body.integration_uri)) problems.push(`aws_apigatewayv2_integration.${i.name}: integration_uri ${i.body.integration_uri} is not an alias`);
+        }
+        for (const p of resources(config, "aws_lambda_permission")) {
+            if (!alias.test(p.body.qualifier ?? "")) problems.push(`aws_lambda_permission.${p.name}: no alias qualifier (the permission would not cover the alias the API invokes)`);
+        }
+        return problems;
+    },
+});
 
 /** Runs every rule (or the named ones): { rule: [violations] }. */
 export function runRules(config, names = Object.keys(rules)) {

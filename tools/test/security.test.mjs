@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { brokenCopy, removeBlock, setEntry } from "../lib/brokencopy.mjs";
 import { rules } from "../lib/rules.mjs";
-import { loadConfig, repoRoot, terraformFiles } from "../lib/terraform.mjs";
+import { loadConfig, repoRoot } from "../lib/terraform.mjs";
 
 const config = await loadConfig();
 
@@ -14,38 +14,6 @@ for (const [name, rule] of Object.entries(rules)) {
         assert.deepEqual(rule(config), []);
     });
 }
-
-// A broken copy: the .tf files copied to a temporary directory, one edit applied, the rule run.
-const temp = mkdtempSync(path.join(os.tmpdir(), "dataprocess-tf-"));
-after(() => rmSync(temp, { recursive: true, force: true }));
-let copies = 0;
-
-async function brokenCopy(file, edit) {
-    const dir = path.join(temp, String(copies++));
-    for (const f of terraformFiles()) cpSync(f, path.join(dir, path.basename(f)));
-    const target = path.join(dir, file);
-    const before = readFileSync(target, "utf8");
-    const after = edit(before);
-    assert.notEqual(after, before, `the edit of ${file} changed nothing`);
-    writeFileSync(target, after);
-    return loadConfig(dir);
-}
-
-/** Sets one attribute of one entry of local.functions (compute.tf), e.g. setEntry(t, "enrichment", "vpc", "true"). */
-const setEntry = (text, key, attribute, value) => {
-    const start = text.indexOf(`    ${key} = {\n`);
-    assert.ok(start >= 0, `entry ${key} not found`);
-    const end = text.indexOf("\n    }\n", start);
-    const entry = text.slice(start, end).replace(new RegExp(`(\\n      ${attribute}\\s+= ).*`), `$1${value}`);
-    return text.slice(0, start) + entry + text.slice(end);
-};
-
-const removeBlock = (text, header) => {
-    const start = text.indexOf(header);
-    assert.ok(start >= 0, `block ${header} not found`);
-    const end = text.indexOf("\n}\n", start);
-    return text.slice(0, start) + text.slice(end + 3);
-};
 
 test("broken copy: removing the staging bucket's public access block fails 'no public bucket'", async () => {
     const broken = await brokenCopy("storage.tf", (t) => removeBlock(t, 'resource "aws_s3_bucket_public_access_block" "staging" {'));
@@ -72,7 +40,7 @@ test("broken copy: an inline jsonencode policy fails 'no wildcard IAM actions'",
 });
 
 test("broken copy: invoking any function fails 'lambda:InvokeFunction scoped to the function ARNs'", async () => {
-    const broken = await brokenCopy("security.tf", (t) => t.replace('aws_lambda_function.this["replay_check"].arn,\n    ]', '"arn:aws:lambda:*:*:function:*",\n    ]'));
+    const broken = await brokenCopy("security.tf", (t) => t.replace('aws_lambda_alias.live["replay_check"].arn,\n    ]', '"arn:aws:lambda:*:*:function:*",\n    ]'));
     assert.equal(rules["lambda:InvokeFunction scoped to the function ARNs"](broken).length, 1);
 });
 

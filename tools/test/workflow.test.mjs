@@ -9,7 +9,7 @@ const config = await loadConfig();
 const template = readWorkflow();
 const bindings = templatefileBindings(config);
 const vars = bindings[0]?.vars ?? [];
-const definition = JSON.parse(renderWorkflow(template, vars));
+const definition = JSON.parse(renderWorkflow(template, vars, config.locals.function_alias));
 const states = allStates(definition);
 const state = (name) => states.find((s) => s.name === name)?.state;
 
@@ -50,12 +50,12 @@ test("asl-validator rejects a broken definition (the check has teeth)", () => {
     assert.equal(aslValidator(broken).isValid, false);
 });
 
-test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda ARN after rendering)", () => {
+test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda alias ARN after rendering)", () => {
     const raw = allStates(JSON.parse(template.replace(/\$\{/g, "PLACEHOLDER{")));
     const tasks = raw.filter((s) => s.state.Type === "Task");
     assert.deepEqual(tasks.map((t) => t.name).sort(), ["Anonymization", "CheckReplay", "Consolidate", "Enrichment", "RecordFailure"]);
     for (const t of tasks) assert.match(t.state.Resource, /^PLACEHOLDER\{[a-z_]+_function_arn\}$/, t.path);
-    for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+$/);
+    for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+:live$/);
 });
 
 test("the flow: DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {

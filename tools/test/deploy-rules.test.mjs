@@ -1,0 +1,39 @@
+// The rules that hold what a first deploy in a real account (and the runs after it) needs, each
+// shown failing on a broken copy of the Terraform. The rules themselves run on the real
+// configuration in security.test.mjs ("security rule: …").
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { brokenCopy, replaceOnce } from "../lib/brokencopy.mjs";
+import { rules } from "../lib/rules.mjs";
+
+const aliases = rules["functions are published and invoked through their aliases"];
+
+test("broken copy: functions without publish = true fail 'functions are published and invoked through their aliases'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "publish                        = true", "publish                        = false"));
+    const problems = aliases(broken);
+    assert.equal(problems.length, 7, problems.join("\n"));
+    assert.ok(problems.includes('aws_lambda_function.this["consolidation"]: publish is not true (no version to roll back to)'));
+});
+
+test("broken copy: the workflow invoking $LATEST fails 'functions are published and invoked through their aliases'", async () => {
+    const broken = await brokenCopy("locals.tf", (t) => replaceOnce(t, 'aws_lambda_alias.live["consolidation"].arn', 'aws_lambda_function.this["consolidation"].arn'));
+    assert.deepEqual(aliases(broken), [
+        'aws_sfn_state_machine.this.definition: consolidation_function_arn = ${aws_lambda_function.this["consolidation"].arn} is not an alias ARN',
+    ]);
+});
+
+test("broken copy: an API integration or permission without the alias fails 'functions are published and invoked through their aliases'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => replaceOnce(
+        replaceOnce(t, 'aws_lambda_alias.live["run_status"].invoke_arn', 'aws_lambda_function.this["run_status"].invoke_arn'),
+        '  qualifier     = aws_lambda_alias.live["upload_url"].name\n', ""));
+    assert.deepEqual(aliases(broken), [
+        'aws_apigatewayv2_integration.run_status: integration_uri ${aws_lambda_function.this["run_status"].invoke_arn} is not an alias',
+        "aws_lambda_permission.upload_api: no alias qualifier (the permission would not cover the alias the API invokes)",
+    ]);
+});
+
+test("broken copy: the state machine allowed to invoke an unqualified function fails 'functions are published and invoked through their aliases'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, 'aws_lambda_alias.live["enrichment"].arn,', 'aws_lambda_function.this["enrichment"].arn,'));
+    assert.deepEqual(aliases(broken), ['data.aws_iam_policy_document.state_machine InvokePipelineFunctions: lambda:InvokeFunction on ${aws_lambda_function.this["enrichment"].arn}, not an alias']);
+});
+
