@@ -82,7 +82,7 @@ locals {
       package              = local.packages.uploadurl
       memory_mb            = var.upload_url_memory_mb
       timeout_seconds      = 30
-      reserved_concurrency = 2
+      reserved_concurrency = var.run_status_reserved_concurrency
       vpc                  = true
     }
   }

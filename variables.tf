@@ -113,13 +113,24 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "consolidation_reserved_concurrency" {
-  description = "Reserved concurrency of the Consolidation function: the most database connections loads can open at once."
+  description = "Reserved concurrency of the Consolidation function, or null for none (the default). Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions, and new accounts often have a quota of 10: `make plan` checks it."
   type        = number
-  default     = 2
+  default     = null
 
   validation {
-    condition     = var.consolidation_reserved_concurrency >= 1 && var.consolidation_reserved_concurrency <= 100
-    error_message = "consolidation_reserved_concurrency must be between 1 and 100."
+    condition     = var.consolidation_reserved_concurrency == null ? true : var.consolidation_reserved_concurrency >= 1 && floor(var.consolidation_reserved_concurrency) == var.consolidation_reserved_concurrency
+    error_message = "consolidation_reserved_concurrency must be null (no reservation) or a whole number of at least 1 (0 would stop every load)."
+  }
+}
+
+variable "run_status_reserved_concurrency" {
+  description = "Reserved concurrency of the RunStatus function (GET /runs), or null for none (the default). Same quota rule as consolidation_reserved_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.run_status_reserved_concurrency == null ? true : var.run_status_reserved_concurrency >= 1 && floor(var.run_status_reserved_concurrency) == var.run_status_reserved_concurrency
+    error_message = "run_status_reserved_concurrency must be null (no reservation) or a whole number of at least 1."
   }
 }
 

@@ -343,6 +343,25 @@ export const rules = {
 /** Rules of the first deploy and the runs after it (issue "what AWS does that our stand-ins hide"). */
 Object.assign(rules, {
     /**
+      * Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions
+      * (new accounts often have 10 in all): every reserved concurrency is a variable whose default
+      * is null, no reservation; `make plan` checks a chosen one against the quota.
+      */
+    "reserved concurrency only from variables defaulting to none": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        return fns.flatMap((f) => {
+            const value = f.body.reserved_concurrent_executions;
+            if (value === undefined || value === null) return [];
+            const variable = typeof value === "string" && value.match(/^\$\{var\.([A-Za-z0-9_]+)\}$/);
+            if (!variable) return [`${f.address}: reserved_concurrent_executions = ${JSON.stringify(value)} is not a variable (a fixed reservation can exceed the account's quota)`];
+            const v = config.variables[variable[1]];
+            if (!v) return [`${f.address}: variable ${variable[1]} is not declared`];
+            return v.default === null ? [] : [`${f.address}: variable ${variable[1]} defaults to ${JSON.stringify(v.default)}, not null (no reservation)`];
+        });
+    },
+
+    /**
       * Every function publishes a version and has an alias on it; every caller (the workflow's
       * Tasks, the state machine's invoke grant, the HTTP API integrations and permissions) names the
       * alias, so a bad deploy rolls back by moving the alias.

@@ -3,7 +3,7 @@
 // configuration in security.test.mjs ("security rule: …").
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { brokenCopy, replaceOnce } from "../lib/brokencopy.mjs";
+import { brokenCopy, replaceOnce, setEntry } from "../lib/brokencopy.mjs";
 import { rules } from "../lib/rules.mjs";
 
 const aliases = rules["functions are published and invoked through their aliases"];
@@ -37,3 +37,15 @@ test("broken copy: the state machine allowed to invoke an unqualified function f
     assert.deepEqual(aliases(broken), ['data.aws_iam_policy_document.state_machine InvokePipelineFunctions: lambda:InvokeFunction on ${aws_lambda_function.this["enrichment"].arn}, not an alias']);
 });
 
+
+const reservations = rules["reserved concurrency only from variables defaulting to none"];
+
+test("broken copy: a fixed reservation in the function table fails 'reserved concurrency only from variables defaulting to none'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "run_status", "reserved_concurrency", "2"));
+    assert.deepEqual(reservations(broken), ['aws_lambda_function.this["run_status"]: reserved_concurrent_executions = 2 is not a variable (a fixed reservation can exceed the account\'s quota)']);
+});
+
+test("broken copy: a reservation variable with a default fails 'reserved concurrency only from variables defaulting to none'", async () => {
+    const broken = await brokenCopy("variables.tf", (t) => t.replace(/(variable "consolidation_reserved_concurrency" \{[\s\S]*?default\s+= )null/, "$12"));
+    assert.deepEqual(reservations(broken), ['aws_lambda_function.this["consolidation"]: variable consolidation_reserved_concurrency defaults to 2, not null (no reservation)']);
+});
