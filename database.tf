@@ -64,6 +64,15 @@ resource "aws_rds_cluster" "this" {
     seconds_until_auto_pause = var.db_min_capacity == 0 ? var.db_seconds_until_auto_pause : null
   }
 
+  # Engine version policy: var.db_engine_version is the version the cluster is created with; minor
+  # upgrades are AWS's (auto_minor_version_upgrade on the instance, in the maintenance window).
+  # Without ignore_changes, the first plan after such an upgrade would try to go back to the
+  # pinned version, and RDS refuses a downgrade. A deliberate upgrade is an RDS operation
+  # (docs/infrastructure.md, "Engine version").
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
+
   depends_on = [aws_cloudwatch_log_group.database]
 }
 
@@ -78,6 +87,11 @@ resource "aws_rds_cluster_instance" "this" {
   db_subnet_group_name       = aws_db_subnet_group.this.name
   publicly_accessible        = false
   auto_minor_version_upgrade = true
+
+  # See the cluster: the instance follows AWS's minor upgrades, Terraform does not undo them.
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
 # The exported PostgreSQL log, created here so it has retention and the pipeline key.

@@ -347,6 +347,22 @@ Object.assign(rules, {
       * (new accounts often have 10 in all): every reserved concurrency is a variable whose default
       * is null, no reservation; `make plan` checks a chosen one against the quota.
       */
+    /**
+      * One engine-version policy (docs/infrastructure.md): the cluster and its instances follow
+      * AWS's minor upgrades, so a pinned engine_version is ignored after creation. Otherwise the
+      * next apply after a maintenance-window upgrade tries a downgrade, which RDS refuses. (The
+      * other consistent policy, auto_minor_version_upgrade = false everywhere, passes too.)
+      */
+    "engine version pinned only where minor upgrades cannot drift from it": (config) => {
+        const databases = [...resources(config, "aws_rds_cluster"), ...resources(config, "aws_rds_cluster_instance")];
+        const autoUpgrade = resources(config, "aws_rds_cluster_instance").some((i) => i.body.auto_minor_version_upgrade !== false && i.body.auto_minor_version_upgrade !== "false");
+        if (!autoUpgrade) return [];
+        return databases
+            .filter((d) => d.body.engine_version !== undefined)
+            .filter((d) => !blocks(d.body, "lifecycle").some((l) => asList(l.ignore_changes).includes("${engine_version}")))
+            .map((d) => `${d.type}.${d.name}: engine_version is set while minor versions upgrade automatically, without lifecycle { ignore_changes = [engine_version] }`);
+    },
+
     "reserved concurrency only from variables defaulting to none": (config) => {
         const { fns, unreadable } = readableFunctions(config);
         if (unreadable.length) return unreadable;

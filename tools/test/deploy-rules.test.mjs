@@ -49,3 +49,18 @@ test("broken copy: a reservation variable with a default fails 'reserved concurr
     const broken = await brokenCopy("variables.tf", (t) => t.replace(/(variable "consolidation_reserved_concurrency" \{[\s\S]*?default\s+= )null/, "$12"));
     assert.deepEqual(reservations(broken), ['aws_lambda_function.this["consolidation"]: variable consolidation_reserved_concurrency defaults to 2, not null (no reservation)']);
 });
+
+const engineVersion = rules["engine version pinned only where minor upgrades cannot drift from it"];
+
+test("broken copy: a pinned engine version without ignore_changes fails 'engine version pinned only where minor upgrades cannot drift from it'", async () => {
+    const broken = await brokenCopy("database.tf", (t) => t.replace(/\n  lifecycle \{\n    ignore_changes = \[engine_version\]\n  \}\n/g, "\n"));
+    assert.deepEqual(engineVersion(broken), [
+        "aws_rds_cluster.this: engine_version is set while minor versions upgrade automatically, without lifecycle { ignore_changes = [engine_version] }",
+        "aws_rds_cluster_instance.this: engine_version is set while minor versions upgrade automatically, without lifecycle { ignore_changes = [engine_version] }",
+    ]);
+});
+
+test("the other consistent policy passes too: auto minor upgrades off, the pinned version the truth", async () => {
+    const broken = await brokenCopy("database.tf", (t) => replaceOnce(t.replace(/\n  lifecycle \{\n    ignore_changes = \[engine_version\]\n  \}\n/g, "\n"), "auto_minor_version_upgrade = true", "auto_minor_version_upgrade = false"));
+    assert.deepEqual(engineVersion(broken), []);
+});
