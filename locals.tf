@@ -4,8 +4,23 @@ data "aws_partition" "current" {}
 
 data "aws_region" "current" {}
 
+# Zones of the region that need no opt-in (Local and Wavelength Zones do) and that the user has not
+# excluded (excluded_zone_ids: zone ids, the same physical zone in every account).
 data "aws_availability_zones" "available" {
-  state = "available"
+  state            = "available"
+  exclude_zone_ids = var.excluded_zone_ids
+
+  filter {
+    name   = "opt-in-status"
+    values = ["opt-in-not-required"]
+  }
+}
+
+# The SSM interface endpoint's service, named from the partition: its zones are the only ones a
+# private subnet may use (an interface endpoint cannot be placed in a zone its service lacks).
+data "aws_vpc_endpoint_service" "ssm" {
+  service_name = "${local.reverse_dns_prefix}.${local.region}.ssm"
+  service_type = "Interface"
 }
 
 locals {
@@ -15,13 +30,20 @@ locals {
   region     = data.aws_region.current.region
   dns_suffix = data.aws_partition.current.dns_suffix
 
+  # Service names of VPC endpoints: com.amazonaws.<region>.<service> in the commercial partition,
+  # cn.com.amazonaws.… in China.
+  reverse_dns_prefix = data.aws_partition.current.reverse_dns_prefix
+
   tags = merge(var.tags, {
     Project     = var.project
     Environment = var.environment
     ManagedBy   = "terraform"
   })
 
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  # The private subnets' zones: available without opt-in, not excluded, served by the SSM endpoint
+  # (vpc.tf refuses a plan with fewer than az_count of them).
+  candidate_azs = [for az in data.aws_availability_zones.available.names : az if contains(data.aws_vpc_endpoint_service.ssm.availability_zones, az)]
+  azs           = slice(local.candidate_azs, 0, min(var.az_count, length(local.candidate_azs)))
 
   # Bucket names are global: the account id and region make them unique.
   input_bucket_name   = "${local.name}-input-${local.account_id}-${local.region}"

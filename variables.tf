@@ -70,6 +70,17 @@ variable "az_count" {
   }
 }
 
+variable "excluded_zone_ids" {
+  description = "Availability zone ids (e.g. use1-az3) the private subnets must not use, e.g. a zone where Lambda reports \"The provided subnets contain availability zone Lambda doesn't support\". Zone ids name the same physical zone in every account (zone names do not)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.excluded_zone_ids : can(regex("^[a-z]+[0-9]+-az[0-9]+$", id))])
+    error_message = "excluded_zone_ids must be availability zone ids such as use1-az3 or euw1-az2 (aws ec2 describe-availability-zones lists them)."
+  }
+}
+
 variable "lambda_memory_mb" {
   description = "Memory (MB) per function. CPU scales with memory; the streaming stages are CPU bound."
   type = object({

@@ -363,6 +363,35 @@ Object.assign(rules, {
             .map((d) => `${d.type}.${d.name}: engine_version is set while minor versions upgrade automatically, without lifecycle { ignore_changes = [engine_version] }`);
     },
 
+    /**
+      * The private subnets' zones come from the account (no opt-in zones, user-excludable zone
+      * ids) and only from those the interface endpoint's service supports; endpoint service names
+      * and ARNs come from the partition (no literal com.amazonaws. / amazonaws.com / arn:aws:).
+      */
+    "availability zones and endpoint services from the account and the partition": (config) => {
+        const problems = [];
+        const literal = /com\.amazonaws\.|amazonaws\.com|arn:aws:/;
+        for (const b of config.blocks) if (literal.test(JSON.stringify(b.body))) problems.push(`${b.kind === "data" ? "data." : ""}${b.type}.${b.name}: a literal partition (com.amazonaws. / amazonaws.com / arn:aws:), not data.aws_partition`);
+        for (const [name, value] of Object.entries(config.locals)) if (literal.test(JSON.stringify(value))) problems.push(`local.${name}: a literal partition, not data.aws_partition`);
+        const zones = dataSources(config, "aws_availability_zones");
+        if (zones.length === 0) problems.push("no data.aws_availability_zones: the zones would be hard-coded");
+        for (const z of zones) {
+            const at = `data.aws_availability_zones.${z.name}`;
+            if (!blocks(z.body, "filter").some((f) => f.name === "opt-in-status" && JSON.stringify(asList(f.values)) === '["opt-in-not-required"]')) problems.push(`${at}: no filter opt-in-status = ["opt-in-not-required"] (opt-in Local/Wavelength Zones could be chosen)`);
+            if (!/^\$\{var\.[A-Za-z0-9_]+\}$/.test(z.body.exclude_zone_ids ?? "")) problems.push(`${at}: exclude_zone_ids is not a variable (a user cannot exclude a zone)`);
+        }
+        const azs = expandLocals(config, "${local.azs}");
+        const interfaces = resources(config, "aws_vpc_endpoint").filter((e) => e.body.vpc_endpoint_type === "Interface");
+        for (const e of interfaces) {
+            const service = e.body.service_name?.match(/^\$\{data\.aws_vpc_endpoint_service\.([A-Za-z0-9_]+)\.service_name\}$/);
+            if (!service) problems.push(`aws_vpc_endpoint.${e.name}: service_name is not a data.aws_vpc_endpoint_service's (its zones are not known)`);
+            else if (!azs.includes(`data.aws_vpc_endpoint_service.${service[1]}.availability_zones`)) problems.push(`local.azs: not limited to the zones of data.aws_vpc_endpoint_service.${service[1]} (aws_vpc_endpoint.${e.name})`);
+        }
+        if (!zones.some((z) => azs.includes(`data.aws_availability_zones.${z.name}.`))) problems.push("local.azs: not chosen from data.aws_availability_zones");
+        for (const s of resources(config, "aws_subnet")) if (!references(s.body.availability_zone, "local.azs[")) problems.push(`aws_subnet.${s.name}: availability_zone is not from local.azs`);
+        return problems;
+    },
+
     "reserved concurrency only from variables defaulting to none": (config) => {
         const { fns, unreadable } = readableFunctions(config);
         if (unreadable.length) return unreadable;

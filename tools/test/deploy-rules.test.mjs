@@ -64,3 +64,27 @@ test("the other consistent policy passes too: auto minor upgrades off, the pinne
     const broken = await brokenCopy("database.tf", (t) => replaceOnce(t.replace(/\n  lifecycle \{\n    ignore_changes = \[engine_version\]\n  \}\n/g, "\n"), "auto_minor_version_upgrade = true", "auto_minor_version_upgrade = false"));
     assert.deepEqual(engineVersion(broken), []);
 });
+
+const zones = rules["availability zones and endpoint services from the account and the partition"];
+
+test("broken copy: a literal com.amazonaws. service name fails 'availability zones and endpoint services from the account and the partition'", async () => {
+    const broken = await brokenCopy("vpc.tf", (t) => replaceOnce(t, '"${local.reverse_dns_prefix}.${local.region}.s3"', '"com.amazonaws.${local.region}.s3"'));
+    assert.deepEqual(zones(broken), ["aws_vpc_endpoint.s3: a literal partition (com.amazonaws. / amazonaws.com / arn:aws:), not data.aws_partition"]);
+});
+
+test("broken copy: zones without the opt-in filter or the exclusion variable fail 'availability zones and endpoint services from the account and the partition'", async () => {
+    const broken = await brokenCopy("locals.tf", (t) => replaceOnce(
+        replaceOnce(t, "  exclude_zone_ids = var.excluded_zone_ids\n", ""),
+        '  filter {\n    name   = "opt-in-status"\n    values = ["opt-in-not-required"]\n  }\n', ""));
+    assert.deepEqual(zones(broken), [
+        'data.aws_availability_zones.available: no filter opt-in-status = ["opt-in-not-required"] (opt-in Local/Wavelength Zones could be chosen)',
+        "data.aws_availability_zones.available: exclude_zone_ids is not a variable (a user cannot exclude a zone)",
+    ]);
+});
+
+test("broken copy: zones the SSM endpoint may not serve fail 'availability zones and endpoint services from the account and the partition'", async () => {
+    const broken = await brokenCopy("locals.tf", (t) => replaceOnce(t,
+        "[for az in data.aws_availability_zones.available.names : az if contains(data.aws_vpc_endpoint_service.ssm.availability_zones, az)]",
+        "data.aws_availability_zones.available.names"));
+    assert.deepEqual(zones(broken), ["local.azs: not limited to the zones of data.aws_vpc_endpoint_service.ssm (aws_vpc_endpoint.ssm)"]);
+});
