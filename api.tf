@@ -88,7 +88,9 @@ resource "aws_apigatewayv2_route" "create_upload" {
 }
 
 resource "aws_cloudwatch_log_group" "upload_api_access" {
-  name              = "/aws/apigateway/${local.name}-uploads"
+  # /aws/vendedlogs/ keeps the log group under CloudWatch Logs' resource policy size limit (API
+  # Gateway, like Step Functions, delivers through a resource policy on the log groups).
+  name              = "/aws/vendedlogs/apigateway/${local.name}-uploads"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
 }

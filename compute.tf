@@ -135,6 +135,11 @@ resource "aws_lambda_function" "this" {
   reserved_concurrent_executions = each.value.reserved_concurrency
   kms_key_arn                    = aws_kms_key.this.arn
 
+  # A destroy replaces a VPC function's security groups with the VPC's default one (emptied in
+  # vpc.tf) before deleting it, so the functions' security group is not held by Lambda's ENIs for
+  # the 20-40 minutes their cleanup takes.
+  replace_security_groups_on_destroy = each.value.vpc
+
   dynamic "vpc_config" {
     for_each = each.value.vpc ? [true] : []
 
@@ -152,7 +157,7 @@ resource "aws_lambda_function" "this" {
     log_format            = "JSON"
     log_group             = aws_cloudwatch_log_group.function[each.key].name
     application_log_level = var.log_level
-    system_log_level      = "WARN"
+    system_log_level      = "INFO" # the REPORT line (duration, memory) is an INFO system log
   }
 
   tracing_config {

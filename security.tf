@@ -549,13 +549,20 @@ data "aws_iam_policy_document" "flow_logs" {
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
-      "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
     ]
     resources = [
       aws_cloudwatch_log_group.flow_logs.arn,
       "${aws_cloudwatch_log_group.flow_logs.arn}:*",
     ]
+  }
+
+  # DescribeLogGroups is a list call: it is authorised on the account's log groups, not on the one
+  # the service then writes to (scoped to one group, it is denied).
+  statement {
+    sid       = "FindFlowLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
   }
 }
 

@@ -2,7 +2,7 @@
 // They read the hcl2json model (see terraform.mjs); expressions are compared as text, so the rules
 // follow references ("${aws_s3_bucket.input.id}") rather than evaluating anything.
 import {
-    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resources, variableDefault,
+    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resource, resources, variableDefault,
 } from "./terraform.mjs";
 import { documentOf as policyDocumentOf, environmentOf, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
 import { templatefileBindings } from "./asl.mjs";
@@ -390,6 +390,68 @@ Object.assign(rules, {
         if (!zones.some((z) => azs.includes(`data.aws_availability_zones.${z.name}.`))) problems.push("local.azs: not chosen from data.aws_availability_zones");
         for (const s of resources(config, "aws_subnet")) if (!references(s.body.availability_zone, "local.azs[")) problems.push(`aws_subnet.${s.name}: availability_zone is not from local.azs`);
         return problems;
+    },
+
+    /** Every lifecycle rule names its filter: an empty `filter {}` plans a change on every apply. */
+    "lifecycle rules have an explicit filter": (config) => resources(config, "aws_s3_bucket_lifecycle_configuration").flatMap((lc) =>
+        blocks(lc.body, "rule").flatMap((r) => {
+            const filter = blocks(r, "filter");
+            if (filter.length === 0) return [`aws_s3_bucket_lifecycle_configuration.${lc.name} rule ${r.id}: no filter`];
+            return filter.some((f) => Object.keys(f).length === 0) ? [`aws_s3_bucket_lifecycle_configuration.${lc.name} rule ${r.id}: empty filter {} (use filter { prefix = "" } for the whole bucket)`] : [];
+        })),
+
+    /**
+      * Log groups that services deliver to through a CloudWatch Logs resource policy (Step
+      * Functions execution logs, API Gateway access logs) are under /aws/vendedlogs/, which keeps
+      * that policy under its size limit.
+      */
+    "vended logs go to /aws/vendedlogs/ log groups": (config) => {
+        const destinations = [
+            ...resources(config, "aws_sfn_state_machine").map((m) => [`aws_sfn_state_machine.${m.name}`, block(m.body, "logging_configuration")?.log_destination]),
+            ...resources(config, "aws_apigatewayv2_stage").map((s) => [`aws_apigatewayv2_stage.${s.name}`, block(s.body, "access_log_settings")?.destination_arn]),
+        ].filter(([, d]) => d !== undefined);
+        return destinations.flatMap(([where, destination]) => {
+            const group = String(destination).match(/aws_cloudwatch_log_group\.([A-Za-z0-9_]+)\./);
+            const name = group && resource(config, "aws_cloudwatch_log_group", group[1])?.body.name;
+            return typeof name === "string" && name.startsWith("/aws/vendedlogs/") ? [] : [`${where}: logs to ${group ? `aws_cloudwatch_log_group.${group[1]} (${name})` : destination}, not a /aws/vendedlogs/ log group`];
+        });
+    },
+
+    /**
+      * A function in the VPC is created after the endpoints it calls from its first invocation and
+      * its role's policy, and a destroy swaps its security groups first (replace_security_groups_on_destroy),
+      * so Lambda's ENIs do not hold the functions' security group for 20-40 minutes.
+      */
+    "VPC functions wait for the endpoints and let go of their security groups on destroy": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const endpoints = resources(config, "aws_vpc_endpoint").map((e) => `\${aws_vpc_endpoint.${e.name}}`);
+        return fns.filter((f) => block(f.body, "vpc_config")).flatMap((f) => {
+            const dependsOn = asList(f.body.depends_on);
+            return [
+                ...endpoints.filter((e) => !dependsOn.includes(e)).map((e) => `${f.address}: does not depend on ${e.slice(2, -1)}`),
+                ...(dependsOn.some((d) => d.startsWith("${aws_iam_role_policy.")) ? [] : [`${f.address}: does not depend on its role's policy`]),
+                ...(isTrue(f.body.replace_security_groups_on_destroy) ? [] : [`${f.address}: replace_security_groups_on_destroy is not true`]),
+            ];
+        });
+    },
+
+    /** Lambda's REPORT line (duration, billed time, memory) is an INFO system log: keep it. */
+    "Lambda system logs keep the REPORT lines": (config) => lambdaFunctions(config)
+        .filter((f) => !["INFO", "DEBUG", "TRACE"].includes(block(f.body, "logging_config")?.system_log_level ?? "INFO"))
+        .map((f) => `${f.address}: system_log_level ${block(f.body, "logging_config").system_log_level} drops the REPORT lines (use INFO)`),
+
+    /**
+      * List calls are authorised on the resources they list, not on the one the caller later uses:
+      * scoped to one resource they are denied.
+      */
+    "list calls are not scoped to one resource": (config) => {
+        const listCalls = ["logs:DescribeLogGroups", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"];
+        return statements(config).flatMap(({ doc, sid, effect, s }) => {
+            if (effect !== "Allow") return [];
+            return asList(s.actions).filter((a) => listCalls.includes(a)).flatMap((a) =>
+                asList(s.resources).filter((r) => !String(r).endsWith("*")).map((r) => `data.aws_iam_policy_document.${doc} ${sid}: ${a} scoped to ${r} (a list call needs the account's resources)`));
+        });
     },
 
     "reserved concurrency only from variables defaulting to none": (config) => {

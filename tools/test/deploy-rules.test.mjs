@@ -88,3 +88,34 @@ test("broken copy: zones the SSM endpoint may not serve fail 'availability zones
         "data.aws_availability_zones.available.names"));
     assert.deepEqual(zones(broken), ["local.azs: not limited to the zones of data.aws_vpc_endpoint_service.ssm (aws_vpc_endpoint.ssm)"]);
 });
+
+test("broken copy: an empty lifecycle filter fails 'lifecycle rules have an explicit filter'", async () => {
+    const broken = await brokenCopy("storage.tf", (t) => t.replace('    filter {\n      prefix = ""\n    }\n', "    filter {}\n"));
+    assert.deepEqual(rules["lifecycle rules have an explicit filter"](broken), ['aws_s3_bucket_lifecycle_configuration.input rule abort-incomplete-multipart-uploads: empty filter {} (use filter { prefix = "" } for the whole bucket)']);
+});
+
+test("broken copy: API access logs outside /aws/vendedlogs/ fail 'vended logs go to /aws/vendedlogs/ log groups'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => replaceOnce(t, '"/aws/vendedlogs/apigateway/${local.name}-uploads"', '"/aws/apigateway/${local.name}-uploads"'));
+    assert.deepEqual(rules["vended logs go to /aws/vendedlogs/ log groups"](broken), ["aws_apigatewayv2_stage.uploads: logs to aws_cloudwatch_log_group.upload_api_access (/aws/apigateway/${local.name}-uploads), not a /aws/vendedlogs/ log group"]);
+});
+
+test("broken copy: VPC functions without the SSM endpoint dependency or the security group swap fail 'VPC functions wait for the endpoints and let go of their security groups on destroy'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(replaceOnce(t, "    aws_vpc_endpoint.ssm,\n", ""),
+        "replace_security_groups_on_destroy = each.value.vpc", "replace_security_groups_on_destroy = false"));
+    const problems = rules["VPC functions wait for the endpoints and let go of their security groups on destroy"](broken);
+    assert.ok(problems.includes('aws_lambda_function.this["run_status"]: does not depend on aws_vpc_endpoint.ssm'), problems.join("\n"));
+    assert.ok(problems.includes('aws_lambda_function.this["consolidation"]: replace_security_groups_on_destroy is not true'), problems.join("\n"));
+    assert.equal(problems.length, 8, "two problems for each of the four VPC functions");
+});
+
+test("broken copy: system logs at WARN fail 'Lambda system logs keep the REPORT lines'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, 'system_log_level      = "INFO"', 'system_log_level      = "WARN"'));
+    const problems = rules["Lambda system logs keep the REPORT lines"](broken);
+    assert.equal(problems.length, 7);
+    assert.equal(problems[0], 'aws_lambda_function.this["anonymization"]: system_log_level WARN drops the REPORT lines (use INFO)');
+});
+
+test("broken copy: DescribeLogGroups on the flow-log group alone fails 'list calls are not scoped to one resource'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, 'actions   = ["logs:DescribeLogGroups"]\n    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]', 'actions   = ["logs:DescribeLogGroups"]\n    resources = [aws_cloudwatch_log_group.flow_logs.arn]'));
+    assert.deepEqual(rules["list calls are not scoped to one resource"](broken), ["data.aws_iam_policy_document.flow_logs FindFlowLogGroup: logs:DescribeLogGroups scoped to ${aws_cloudwatch_log_group.flow_logs.arn} (a list call needs the account's resources)"]);
+});
