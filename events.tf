@@ -1,5 +1,6 @@
 # S3 "Object Created" under incoming/ in the input bucket → EventBridge → one workflow execution per
-# object, with retries and a dead-letter queue; alarms on failed executions and on dead letters.
+# object, with retries and a dead-letter queue; alarms on failed, timed-out and aborted executions
+# and on dead letters.
 
 resource "aws_cloudwatch_event_rule" "object_created" {
   name        = local.object_created_rule_name
@@ -103,9 +104,25 @@ resource "aws_cloudwatch_metric_alarm" "runs_failed" {
 
 resource "aws_cloudwatch_metric_alarm" "runs_timed_out" {
   alarm_name          = "${local.name}-runs-timed-out"
-  alarm_description   = "A DataProcess run timed out or was aborted."
+  alarm_description   = "A DataProcess run hit the workflow's TimeoutSeconds (a day): it left no ledger row and its source is still under ${local.incoming_prefix}."
   namespace           = "AWS/States"
   metric_name         = "ExecutionsTimedOut"
+  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
+  statistic           = "Sum"
+  period              = 300
+  evaluation_periods  = 1
+  threshold           = 1
+  comparison_operator = "GreaterThanOrEqualToThreshold"
+  treat_missing_data  = "notBreaching"
+  alarm_actions       = var.alarm_actions
+  ok_actions          = var.alarm_actions
+}
+
+resource "aws_cloudwatch_metric_alarm" "runs_aborted" {
+  alarm_name          = "${local.name}-runs-aborted"
+  alarm_description   = "A DataProcess run was stopped (StopExecution): it left no ledger row and its source is still under ${local.incoming_prefix}."
+  namespace           = "AWS/States"
+  metric_name         = "ExecutionsAborted"
   dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
   statistic           = "Sum"
   period              = 300

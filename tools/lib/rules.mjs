@@ -5,7 +5,7 @@ import {
     block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resource, resources, variableDefault,
 } from "./terraform.mjs";
 import { documentOf as policyDocumentOf, environmentOf, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
-import { templatefileBindings } from "./asl.mjs";
+import { readWorkflow, templatefileBindings } from "./asl.mjs";
 
 const isTrue = (v) => v === true || v === "true";
 const bucketsOf = (config) => resources(config, "aws_s3_bucket");
@@ -389,6 +389,28 @@ Object.assign(rules, {
         }
         if (!zones.some((z) => azs.includes(`data.aws_availability_zones.${z.name}.`))) problems.push("local.azs: not chosen from data.aws_availability_zones");
         for (const s of resources(config, "aws_subnet")) if (!references(s.body.availability_zone, "local.azs[")) problems.push(`aws_subnet.${s.name}: availability_zone is not from local.azs`);
+        return problems;
+    },
+
+    /**
+      * Every run ends and someone hears of it: the workflow has a TimeoutSeconds (without one a
+      * hung execution lasts a year), and each way an execution ends badly has an alarm on the
+      * state machine (failed, timed out, aborted).
+      */
+    "every run ends, and its bad ends are alarmed": (config) => {
+        const problems = [];
+        let definition;
+        try {
+            definition = JSON.parse(readWorkflow(config.dir).replace(/\$\{[^}]*\}/g, "0"));
+        } catch (error) {
+            return [`workflow.asl.json: ${error.message}`];
+        }
+        if (!(definition.TimeoutSeconds > 0)) problems.push("workflow.asl.json: no TimeoutSeconds (a hung run would last a year)");
+        const alarms = resources(config, "aws_cloudwatch_metric_alarm").filter((a) => a.body.namespace === "AWS/States"
+            && references(a.body.dimensions, "aws_sfn_state_machine.") && a.body.alarm_actions !== undefined);
+        for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) {
+            if (!alarms.some((a) => a.body.metric_name === metric)) problems.push(`no alarm on the state machine's ${metric}`);
+        }
         return problems;
     },
 

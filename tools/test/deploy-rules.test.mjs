@@ -119,3 +119,12 @@ test("broken copy: DescribeLogGroups on the flow-log group alone fails 'list cal
     const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, 'actions   = ["logs:DescribeLogGroups"]\n    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]', 'actions   = ["logs:DescribeLogGroups"]\n    resources = [aws_cloudwatch_log_group.flow_logs.arn]'));
     assert.deepEqual(rules["list calls are not scoped to one resource"](broken), ["data.aws_iam_policy_document.flow_logs FindFlowLogGroup: logs:DescribeLogGroups scoped to ${aws_cloudwatch_log_group.flow_logs.arn} (a list call needs the account's resources)"]);
 });
+
+const runsEnd = rules["every run ends, and its bad ends are alarmed"];
+
+test("broken copy: no workflow timeout and no aborted-runs alarm fail 'every run ends, and its bad ends are alarmed'", async () => {
+    const withoutTimeout = await brokenCopy("workflow.asl.json", (t) => replaceOnce(t, '  "TimeoutSeconds": 86400,\n', ""));
+    assert.deepEqual(runsEnd(withoutTimeout), ["workflow.asl.json: no TimeoutSeconds (a hung run would last a year)"]);
+    const withoutAlarm = await brokenCopy("events.tf", (t) => replaceOnce(t, 'metric_name         = "ExecutionsAborted"', 'metric_name         = "ExecutionsSucceeded"'));
+    assert.deepEqual(runsEnd(withoutAlarm), ["no alarm on the state machine's ExecutionsAborted"]);
+});
