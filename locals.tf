@@ -55,10 +55,11 @@ locals {
   incoming_prefix   = "incoming/"
   quarantine_prefix = "quarantine/"
   staging_prefix    = "staging"
+  profile_prefix    = "profiles/"
 
   profile_path    = startswith(var.profile_file, "/") ? var.profile_file : "${path.module}/${var.profile_file}"
   profile_dataset = jsondecode(file(local.profile_path)).dataset
-  profile_key     = "profiles/${local.profile_dataset}.json"
+  profile_key     = "${local.profile_prefix}${local.profile_dataset}.json"
 
   # Lambda packages made by scripts/package.sh (`make package`): one deterministic zip per project.
   # RecordFailure and ReplayCheck ship in the Consolidation package, RunStatus in the UploadUrl one.
@@ -108,7 +109,7 @@ locals {
   incoming_objects_arn   = "${aws_s3_bucket.input.arn}/${local.incoming_prefix}*"
   quarantine_objects_arn = "${aws_s3_bucket.input.arn}/${local.quarantine_prefix}*"
   staging_objects_arn    = "${aws_s3_bucket.staging.arn}/${local.staging_prefix}/*"
-  profile_objects_arn    = "${aws_s3_bucket.staging.arn}/profiles/*"
+  profile_objects_arn    = "${aws_s3_bucket.staging.arn}/${local.profile_prefix}*"
 
   # SSM's Secrets Manager reference parameters. The parameter name embeds the secret id the caller
   # passes (name or ARN), so the path is as narrow as IAM can express; the secretsmanager

@@ -312,6 +312,23 @@ data "aws_iam_policy_document" "vpc_access" {
   }
 }
 
+# S3 answers a missing key with 403, not 404, unless the caller may list the bucket: a function
+# that must tell "missing" from "forbidden" may list, but only under the prefix it reads. The
+# profile readers report a missing profile as such (the failure path then still records the run).
+data "aws_iam_policy_document" "list_profiles" {
+  statement {
+    sid       = "ListProfilesToTellMissingFromForbidden"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.staging.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.profile_prefix}*"]
+    }
+  }
+}
+
 # The database's managed master secret, through the SSM reference path. Parameter Store honours
 # the caller's Secrets Manager permissions, so both are needed; the secretsmanager statement is the
 # one that pins the secret.
@@ -330,7 +347,10 @@ data "aws_iam_policy_document" "database_secret" {
 }
 
 data "aws_iam_policy_document" "enrichment" {
-  source_policy_documents = [data.aws_iam_policy_document.function_common["enrichment"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["enrichment"].json,
+    data.aws_iam_policy_document.list_profiles.json,
+  ]
 
   statement {
     sid       = "ReadSourceAndProfile"
@@ -353,7 +373,10 @@ data "aws_iam_policy_document" "enrichment" {
 }
 
 data "aws_iam_policy_document" "anonymization" {
-  source_policy_documents = [data.aws_iam_policy_document.function_common["anonymization"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["anonymization"].json,
+    data.aws_iam_policy_document.list_profiles.json,
+  ]
 
   statement {
     sid       = "ReadSourceAndProfile"
@@ -391,6 +414,7 @@ data "aws_iam_policy_document" "anonymization" {
 data "aws_iam_policy_document" "consolidation" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["consolidation"].json,
+    data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
     data.aws_iam_policy_document.database_secret.json,
   ]
@@ -405,6 +429,7 @@ data "aws_iam_policy_document" "consolidation" {
 data "aws_iam_policy_document" "record_failure" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["record_failure"].json,
+    data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
     data.aws_iam_policy_document.database_secret.json,
   ]
@@ -420,6 +445,19 @@ data "aws_iam_policy_document" "record_failure" {
     sid       = "MoveSourceOutOfIncoming"
     actions   = ["s3:GetObject", "s3:DeleteObject"]
     resources = [local.incoming_objects_arn]
+  }
+
+  # A retried failure path finds the source already moved: S3 must answer 404, not 403.
+  statement {
+    sid       = "ListIncomingToTellMovedFromForbidden"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.input.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.incoming_prefix}*"]
+    }
   }
 
   statement {
@@ -441,6 +479,7 @@ data "aws_iam_policy_document" "record_failure" {
 data "aws_iam_policy_document" "replay_check" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["replay_check"].json,
+    data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
     data.aws_iam_policy_document.database_secret.json,
   ]

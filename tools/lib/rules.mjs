@@ -4,7 +4,7 @@
 import {
     block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resource, resources, variableDefault,
 } from "./terraform.mjs";
-import { documentOf as policyDocumentOf, environmentOf, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
+import { documentOf as policyDocumentOf, environmentOf, functionStatements, granting, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
 import { readWorkflow, templatefileBindings } from "./asl.mjs";
 
 const isTrue = (v) => v === true || v === "true";
@@ -410,6 +410,30 @@ Object.assign(rules, {
             && references(a.body.dimensions, "aws_sfn_state_machine.") && a.body.alarm_actions !== undefined);
         for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) {
             if (!alarms.some((a) => a.body.metric_name === metric)) problems.push(`no alarm on the state machine's ${metric}`);
+        }
+        return problems;
+    },
+
+    /**
+      * S3 answers 403 for a missing key unless the caller may list the bucket. A function that must
+      * tell "missing" from "forbidden" (a profile reader: "profile missing"; the failure path:
+      * "source already moved") may list its bucket, and every s3:ListBucket is limited by an
+      * s3:prefix condition to the prefix the function reads.
+      */
+    "s3:ListBucket where missing must be told from forbidden, and only under a prefix": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const problems = [];
+        const lists = (sts, bucket, prefix) => granting(sts, "s3:ListBucket").some((st) => asList(st.s.resources).includes(`\${aws_s3_bucket.${bucket}.arn}`)
+            && blocks(st.s, "condition").some((c) => c.variable === "s3:prefix" && asList(c.values).includes(`\${local.${prefix}}*`)));
+        for (const f of fns) {
+            const sts = functionStatements(config, f);
+            for (const st of granting(sts, "s3:ListBucket")) {
+                if (!blocks(st.s, "condition").some((c) => c.variable === "s3:prefix" && ["StringLike", "StringEquals"].includes(c.test))) problems.push(`${f.address}: ${st.doc} ${st.sid} grants s3:ListBucket without an s3:prefix condition`);
+            }
+            const on = (action, arn) => granting(sts, action).some((st) => asList(st.s.resources).includes(`\${local.${arn}}`));
+            if (on("s3:GetObject", "profile_objects_arn") && !lists(sts, "staging", "profile_prefix")) problems.push(`${f.address}: reads the profile but cannot list ${"${local.profile_prefix}"}* (a missing profile answers 403)`);
+            if (on("s3:DeleteObject", "incoming_objects_arn") && !lists(sts, "input", "incoming_prefix")) problems.push(`${f.address}: moves sources out of incoming/ but cannot list ${"${local.incoming_prefix}"}* (an already moved source answers 403)`);
         }
         return problems;
     },

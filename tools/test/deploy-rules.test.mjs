@@ -128,3 +128,17 @@ test("broken copy: no workflow timeout and no aborted-runs alarm fail 'every run
     const withoutAlarm = await brokenCopy("events.tf", (t) => replaceOnce(t, 'metric_name         = "ExecutionsAborted"', 'metric_name         = "ExecutionsSucceeded"'));
     assert.deepEqual(runsEnd(withoutAlarm), ["no alarm on the state machine's ExecutionsAborted"]);
 });
+
+const listing = rules["s3:ListBucket where missing must be told from forbidden, and only under a prefix"];
+
+test("broken copy: the failure path unable to list incoming/ fails 's3:ListBucket where missing must be told from forbidden, and only under a prefix'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, 'sid       = "ListIncomingToTellMovedFromForbidden"\n    actions   = ["s3:ListBucket"]', 'sid       = "ListIncomingToTellMovedFromForbidden"\n    actions   = ["s3:GetObjectTagging"]'));
+    assert.deepEqual(listing(broken), ['aws_lambda_function.this["record_failure"]: moves sources out of incoming/ but cannot list ${local.incoming_prefix}* (an already moved source answers 403)']);
+});
+
+test("broken copy: listing without an s3:prefix condition fails 's3:ListBucket where missing must be told from forbidden, and only under a prefix'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, '      variable = "s3:prefix"\n      values   = ["${local.profile_prefix}*"]', '      variable = "aws:SecureTransport"\n      values   = ["true"]'));
+    const problems = listing(broken);
+    assert.equal(problems.length, 10, problems.join("\n")); // five profile readers: unconditioned, and no listing of profiles/
+    assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: data.aws_iam_policy_document.list_profiles ListProfilesToTellMissingFromForbidden grants s3:ListBucket without an s3:prefix condition'), problems.join("\n"));
+});
