@@ -136,12 +136,12 @@ resource "aws_lambda_permission" "upload_api" {
 # GET /runs: the run ledger for `dataprocess upload --wait`
 ################################################################################
 
-# The RunStatus function's role: reads the ledger, writes nothing.
+# The RunStatus function's role: reads the ledger as dataprocess_readonly, writes nothing.
 data "aws_iam_policy_document" "run_status" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["run_status"].json,
     data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.database_connect["readonly"].json,
   ]
 }
 

@@ -85,6 +85,18 @@ locals {
       reserved_concurrency = var.run_status_reserved_concurrency
       vpc                  = true
     }
+    # Schema and database roles, as the master user: the only holder of the master secret. Run by
+    # terraform apply (database.tf: aws_lambda_invocation.migrate), never by the workflow.
+    migrate = {
+      name                 = "${local.name}-migrate"
+      description          = "Migrates the schema and the database roles as the master user; invoked by terraform apply"
+      handler              = "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync"
+      package              = local.packages.consolidation
+      memory_mb            = 512
+      timeout_seconds      = 900
+      reserved_concurrency = null
+      vpc                  = true
+    }
   }
 
   # The environment of each function (same keys as local.functions). Only identifiers: secrets are
@@ -95,9 +107,9 @@ locals {
     anonymization = merge(local.common_environment, {
       DATAPROCESS_HMAC_SECRET_ID = aws_secretsmanager_secret.hmac_key.arn
     })
-    consolidation  = merge(local.common_environment, local.database_environment)
-    record_failure = merge(local.common_environment, local.database_environment)
-    replay_check   = merge(local.common_environment, local.database_environment)
+    consolidation  = merge(local.common_environment, local.app_database_environment)
+    record_failure = merge(local.common_environment, local.app_database_environment)
+    replay_check   = merge(local.common_environment, local.app_database_environment)
     upload_url = merge(local.common_environment, {
       DATAPROCESS_UPLOAD_BUCKET         = aws_s3_bucket.input.id
       DATAPROCESS_UPLOAD_PREFIX         = local.incoming_prefix
@@ -105,7 +117,14 @@ locals {
       DATAPROCESS_UPLOAD_EXPIRY_SECONDS = tostring(var.upload_url_expiry_seconds)
     })
     run_status = merge(local.common_environment, local.database_environment, {
+      DATAPROCESS_DB_USER      = local.db_readonly_user
       DATAPROCESS_INPUT_BUCKET = aws_s3_bucket.input.id
+    })
+    # The master secret's ARN (its value is read at run time) and the application role's cap on
+    # connections (reserved concurrency no longer caps them).
+    migrate = merge(local.common_environment, local.database_environment, {
+      DATAPROCESS_DB_SECRET_ID        = aws_rds_cluster.this.master_user_secret[0].secret_arn
+      DATAPROCESS_DB_CONNECTION_LIMIT = tostring(var.db_app_connection_limit)
     })
   }
 }
@@ -183,6 +202,9 @@ resource "aws_lambda_alias" "live" {
   description      = "The version of ${each.value.name} the pipeline invokes"
   function_name    = aws_lambda_function.this[each.key].function_name
   function_version = aws_lambda_function.this[each.key].version
+
+  # New code goes live only on the migrated schema.
+  depends_on = [aws_lambda_invocation.migrate]
 }
 
 # Earlier versions of this stack had one block per function: keep their state.

@@ -100,3 +100,21 @@ resource "aws_cloudwatch_log_group" "database" {
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
 }
+
+# The schema and the database roles, migrated by the migrate function (the only holder of the
+# master secret) on every apply where its code or settings change: a new version of the code, a new
+# connection limit, another cluster. A failed migration fails the apply, before any alias moves
+# (compute.tf). Its result is a small JSON document (schema version, applied migrations): no secret.
+resource "aws_lambda_invocation" "migrate" {
+  function_name = aws_lambda_function.this["migrate"].function_name
+  qualifier     = aws_lambda_function.this["migrate"].version
+  input         = jsonencode({ requestedBy = "terraform" })
+
+  triggers = {
+    code     = aws_lambda_function.this["migrate"].source_code_hash
+    settings = sha256(jsonencode(local.function_environments.migrate))
+  }
+
+  # The writer instance must exist to connect; the cluster alone is not enough.
+  depends_on = [aws_rds_cluster_instance.this]
+}

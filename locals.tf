@@ -81,12 +81,27 @@ locals {
     DATAPROCESS_OBJECT_STORE = "s3"
   }
 
-  database_environment = {
-    DATAPROCESS_DB_HOST      = aws_rds_cluster.this.endpoint
-    DATAPROCESS_DB_PORT      = tostring(aws_rds_cluster.this.port)
-    DATAPROCESS_DB_NAME      = var.db_name
-    DATAPROCESS_DB_SECRET_ID = aws_rds_cluster.this.master_user_secret[0].secret_arn
+  # How the functions reach Aurora (docs/infrastructure.md, "Database access"). Every function that
+  # connects gets where the database is and the CA bundle its package ships (SSL Mode VerifyFull),
+  # never a password. The application functions connect as a least-privilege role with an IAM
+  # auth token; only the migrate function holds the master secret.
+  db_app_user      = "dataprocess_app"
+  db_readonly_user = "dataprocess_readonly"
+  database_users = {
+    app      = local.db_app_user
+    readonly = local.db_readonly_user
   }
+
+  database_environment = {
+    DATAPROCESS_DB_HOST          = aws_rds_cluster.this.endpoint
+    DATAPROCESS_DB_PORT          = tostring(aws_rds_cluster.this.port)
+    DATAPROCESS_DB_NAME          = var.db_name
+    DATAPROCESS_DB_SSL_ROOT_CERT = "rds-ca-bundle.pem"
+  }
+
+  app_database_environment = merge(local.database_environment, {
+    DATAPROCESS_DB_USER = local.db_app_user
+  })
 
   # Values bound to the ${...} placeholders of workflow.asl.json (see stepfunctions.tf). The Task
   # Resources are the functions' alias ARNs (function:<name>:live), so a rollback moves no state

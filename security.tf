@@ -127,7 +127,7 @@ data "aws_iam_policy_document" "kms" {
 
 resource "aws_security_group" "functions" {
   name        = "${local.name}-functions"
-  description = "Consolidation and RecordFailure functions: out to the database, the SSM endpoint and S3 only"
+  description = "The functions in the VPC: out to the database, the SSM endpoint and S3 only"
   vpc_id      = aws_vpc.this.id
 
   tags = {
@@ -253,6 +253,7 @@ locals {
     replay_check   = data.aws_iam_policy_document.replay_check.json
     upload_url     = data.aws_iam_policy_document.upload_url.json
     run_status     = data.aws_iam_policy_document.run_status.json
+    migrate        = data.aws_iam_policy_document.migrate.json
   }
 }
 
@@ -329,9 +330,21 @@ data "aws_iam_policy_document" "list_profiles" {
   }
 }
 
-# The database's managed master secret, through the SSM reference path. Parameter Store honours
-# the caller's Secrets Manager permissions, so both are needed; the secretsmanager statement is the
-# one that pins the secret.
+# IAM database authentication: rds-db:connect as exactly one database user of this cluster (its
+# resource id, not its name, is in the ARN). The token is signed locally: no endpoint is called.
+data "aws_iam_policy_document" "database_connect" {
+  for_each = local.database_users
+
+  statement {
+    sid       = "ConnectAsOneDatabaseUser"
+    actions   = ["rds-db:connect"]
+    resources = ["arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${aws_rds_cluster.this.cluster_resource_id}/${each.value}"]
+  }
+}
+
+# The database's managed master secret, through the SSM reference path: the migrate function's
+# only. Parameter Store honours the caller's Secrets Manager permissions, so both are needed; the
+# secretsmanager statement is the one that pins the secret.
 data "aws_iam_policy_document" "database_secret" {
   statement {
     sid       = "SecretReference"
@@ -416,7 +429,7 @@ data "aws_iam_policy_document" "consolidation" {
     data.aws_iam_policy_document.function_common["consolidation"].json,
     data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.database_connect["app"].json,
   ]
 
   statement {
@@ -431,7 +444,7 @@ data "aws_iam_policy_document" "record_failure" {
     data.aws_iam_policy_document.function_common["record_failure"].json,
     data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.database_connect["app"].json,
   ]
 
   statement {
@@ -474,6 +487,15 @@ data "aws_iam_policy_document" "record_failure" {
   }
 }
 
+# The schema migration: the master secret and the network, nothing in S3.
+data "aws_iam_policy_document" "migrate" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["migrate"].json,
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_secret.json,
+  ]
+}
+
 # The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
 # ledger row.
 data "aws_iam_policy_document" "replay_check" {
@@ -481,7 +503,7 @@ data "aws_iam_policy_document" "replay_check" {
     data.aws_iam_policy_document.function_common["replay_check"].json,
     data.aws_iam_policy_document.list_profiles.json,
     data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.database_connect["app"].json,
   ]
 
   statement {

@@ -124,7 +124,7 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "consolidation_reserved_concurrency" {
-  description = "Reserved concurrency of the Consolidation function, or null for none (the default). Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions, and new accounts often have a quota of 10: `make plan` checks it."
+  description = "Reserved concurrency of the Consolidation function, or null for none (the default). Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions, and new accounts often have a quota of 10: `make plan` checks it. Database connections are capped by db_app_connection_limit instead."
   type        = number
   default     = null
 
@@ -197,6 +197,17 @@ variable "db_master_username" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_master_username)) && !contains(["admin", "postgres", "rdsadmin"], var.db_master_username)
     error_message = "db_master_username must start with a letter, contain only lowercase letters, digits and underscores, and not be a reserved name."
+  }
+}
+
+variable "db_app_connection_limit" {
+  description = "CONNECTION LIMIT of the dataprocess_app database role (replay check, consolidation, record failure): the most connections the loads can hold at once, now that no reserved concurrency caps them. Over the limit PostgreSQL answers 53300, which the workflow retries."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.db_app_connection_limit >= 1 && var.db_app_connection_limit <= 1000 && floor(var.db_app_connection_limit) == var.db_app_connection_limit
+    error_message = "db_app_connection_limit must be a whole number between 1 and 1000."
   }
 }
 

@@ -2,9 +2,11 @@
 // They read the hcl2json model (see terraform.mjs); expressions are compared as text, so the rules
 // follow references ("${aws_s3_bucket.input.id}") rather than evaluating anything.
 import {
-    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resource, resources, variableDefault,
+    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resolveValue, resource, resources, variableDefault,
 } from "./terraform.mjs";
-import { documentOf as policyDocumentOf, environmentOf, functionStatements, granting, lambdaFunctions, roleOf, rolePolicies } from "./functions.mjs";
+import {
+    documentOf as policyDocumentOf, environmentOf, environmentValue, functionStatements, granting, lambdaFunctions, roleOf, rolePolicies, roleStatements,
+} from "./functions.mjs";
 import { readWorkflow, templatefileBindings } from "./asl.mjs";
 
 const isTrue = (v) => v === true || v === "true";
@@ -105,7 +107,7 @@ export const rules = {
         const { fns, unreadable } = readableFunctions(config);
         if (unreadable.length) return unreadable;
         const inVpc = fns.filter((f) => block(f.body, "vpc_config")).map((f) => f.key).sort();
-        const expected = ["consolidation", "record_failure", "replay_check", "run_status"];
+        const expected = ["consolidation", "migrate", "record_failure", "replay_check", "run_status"];
         return JSON.stringify(inVpc) === JSON.stringify(expected) ? [] : [`functions in the VPC: [${inVpc}], expected [${expected}]`];
     },
 
@@ -434,6 +436,103 @@ Object.assign(rules, {
             const on = (action, arn) => granting(sts, action).some((st) => asList(st.s.resources).includes(`\${local.${arn}}`));
             if (on("s3:GetObject", "profile_objects_arn") && !lists(sts, "staging", "profile_prefix")) problems.push(`${f.address}: reads the profile but cannot list ${"${local.profile_prefix}"}* (a missing profile answers 403)`);
             if (on("s3:DeleteObject", "incoming_objects_arn") && !lists(sts, "input", "incoming_prefix")) problems.push(`${f.address}: moves sources out of incoming/ but cannot list ${"${local.incoming_prefix}"}* (an already moved source answers 403)`);
+        }
+        return problems;
+    },
+
+    /**
+      * The database access contract (docs/infrastructure.md, "Database access"): which function
+      * connects as whom, read from each function's environment. Every database function gets the
+      * location and the CA bundle; the application functions a role name (IAM auth, no secret);
+      * only migrate the master secret's ARN and the connection limit; never both.
+      */
+    "database environment per the access contract": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const users = { consolidation: "dataprocess_app", record_failure: "dataprocess_app", replay_check: "dataprocess_app", run_status: "dataprocess_readonly" };
+        const problems = [];
+        for (const f of fns) {
+            const vars = environmentOf(config, f).variables;
+            if (!vars) { problems.push(`${f.address}: environment keys not statically known`); continue; }
+            const value = (name) => environmentValue(config, f, name);
+            const database = "DATAPROCESS_DB_HOST" in vars;
+            const expectedUser = users[f.key];
+            if (!database) {
+                if (expectedUser || f.key === "migrate") problems.push(`${f.address}: no DATAPROCESS_DB_HOST (it reaches the database)`);
+                for (const v of Object.keys(vars).filter((k) => k.startsWith("DATAPROCESS_DB_"))) problems.push(`${f.address}: ${v} without a database to reach`);
+                continue;
+            }
+            for (const v of ["DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME"]) if (!(v in vars)) problems.push(`${f.address}: no ${v}`);
+            if (value("DATAPROCESS_DB_SSL_ROOT_CERT") !== "rds-ca-bundle.pem") problems.push(`${f.address}: DATAPROCESS_DB_SSL_ROOT_CERT is ${JSON.stringify(value("DATAPROCESS_DB_SSL_ROOT_CERT"))}, not the shipped rds-ca-bundle.pem (the server certificate would not be verified)`);
+            if (!block(f.body, "vpc_config")) problems.push(`${f.address}: reaches the database from outside the VPC`);
+            const user = value("DATAPROCESS_DB_USER");
+            const secret = "DATAPROCESS_DB_SECRET_ID" in vars;
+            if (user !== undefined && secret) problems.push(`${f.address}: both DATAPROCESS_DB_USER and DATAPROCESS_DB_SECRET_ID (a configuration error)`);
+            if (f.key === "migrate") {
+                if (!secret) problems.push(`${f.address}: no DATAPROCESS_DB_SECRET_ID (migrations run as the master user)`);
+                if (!("DATAPROCESS_DB_CONNECTION_LIMIT" in vars)) problems.push(`${f.address}: no DATAPROCESS_DB_CONNECTION_LIMIT (the application role's cap on connections)`);
+            } else {
+                if (secret) problems.push(`${f.address}: DATAPROCESS_DB_SECRET_ID: only the migrate function holds the master secret`);
+                if (user !== expectedUser) problems.push(`${f.address}: DATAPROCESS_DB_USER is ${JSON.stringify(user)}, expected ${JSON.stringify(expectedUser)}`);
+                if ("DATAPROCESS_DB_CONNECTION_LIMIT" in vars) problems.push(`${f.address}: DATAPROCESS_DB_CONNECTION_LIMIT is the migrate function's`);
+            }
+        }
+        return problems;
+    },
+
+    /**
+      * The master secret (GetSecretValue on the cluster's managed secret) is in exactly one role's
+      * policies: the migrate function's. The SSM reference path is only for roles that read a secret.
+      */
+    "only the migrate role reads the master secret": (config) => {
+        const master = "${aws_rds_cluster.this.master_user_secret[0].secret_arn}";
+        const migrate = lambdaFunctions(config).find((f) => f.key === "migrate");
+        const problems = [];
+        if (!migrate) return ["no migrate function: someone must migrate the schema as the master user"];
+        const roles = instances(config, "aws_iam_role").map((r) => r.address);
+        const readers = roles.filter((role) => granting(roleStatements(config, role), "secretsmanager:GetSecretValue").some((st) => asList(st.s.resources).includes(master)));
+        if (JSON.stringify(readers) !== JSON.stringify([roleOf(migrate)])) problems.push(`roles that read the master secret: [${readers}], expected [${roleOf(migrate)}]`);
+        for (const role of roles) {
+            const sts = roleStatements(config, role);
+            if (granting(sts, "ssm:GetParameter").some((st) => asList(st.s.resources).includes("${local.ssm_secret_reference_arn}")) && granting(sts, "secretsmanager:GetSecretValue").length === 0) {
+                problems.push(`${role}: may read secret references but no secret (a leftover grant)`);
+            }
+        }
+        return problems;
+    },
+
+    /**
+      * Every application role's rds-db:connect names exactly one database user of this cluster,
+      * the one its function connects as (DATAPROCESS_DB_USER); a function without one has none.
+      */
+    "every app role's rds-db:connect is scoped to one database user": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const prefix = resolveValue(config, "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${aws_rds_cluster.this.cluster_resource_id}/");
+        return fns.flatMap((f) => {
+            const user = environmentValue(config, f, "DATAPROCESS_DB_USER");
+            const grants = granting(functionStatements(config, f), "rds-db:connect");
+            const resources = grants.flatMap((st) => asList(st.s.resources).map((r) => resolveValue(config, r)));
+            if (user === undefined) return grants.length ? [`${f.address}: rds-db:connect without a DATAPROCESS_DB_USER to connect as`] : [];
+            if (resources.length === 0) return [`${f.address}: connects as ${user} without rds-db:connect`];
+            return resources.filter((r) => r !== `${prefix}${user}`).map((r) => `${f.address}: rds-db:connect on ${r}, expected exactly ${prefix}${user}`);
+        });
+    },
+
+    /**
+      * The schema migrates on apply: an aws_lambda_invocation of the migrate function re-runs when
+      * its code or settings change, and the aliases (new code) move only after it.
+      */
+    "migrations run on apply, before new code goes live": (config) => {
+        const invocations = resources(config, "aws_lambda_invocation").filter((i) => references(i.body.function_name, 'aws_lambda_function.this["migrate"].'));
+        if (invocations.length !== 1) return [`${invocations.length} aws_lambda_invocation of the migrate function, expected 1`];
+        const [invocation] = invocations;
+        const problems = [];
+        const triggers = JSON.stringify(invocation.body.triggers ?? {});
+        if (!triggers.includes('aws_lambda_function.this[\\"migrate\\"].source_code_hash')) problems.push(`aws_lambda_invocation.${invocation.name}: triggers do not include the migrate function's source_code_hash`);
+        if (!triggers.includes("local.function_environments.migrate")) problems.push(`aws_lambda_invocation.${invocation.name}: triggers do not include the migrate function's settings`);
+        for (const a of resources(config, "aws_lambda_alias")) {
+            if (!asList(a.body.depends_on).includes(`\${aws_lambda_invocation.${invocation.name}}`)) problems.push(`aws_lambda_alias.${a.name}: may move before the migration ran`);
         }
         return problems;
     },

@@ -11,7 +11,7 @@ const aliases = rules["functions are published and invoked through their aliases
 test("broken copy: functions without publish = true fail 'functions are published and invoked through their aliases'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "publish                        = true", "publish                        = false"));
     const problems = aliases(broken);
-    assert.equal(problems.length, 7, problems.join("\n"));
+    assert.equal(problems.length, 8, problems.join("\n"));
     assert.ok(problems.includes('aws_lambda_function.this["consolidation"]: publish is not true (no version to roll back to)'));
 });
 
@@ -105,13 +105,13 @@ test("broken copy: VPC functions without the SSM endpoint dependency or the secu
     const problems = rules["VPC functions wait for the endpoints and let go of their security groups on destroy"](broken);
     assert.ok(problems.includes('aws_lambda_function.this["run_status"]: does not depend on aws_vpc_endpoint.ssm'), problems.join("\n"));
     assert.ok(problems.includes('aws_lambda_function.this["consolidation"]: replace_security_groups_on_destroy is not true'), problems.join("\n"));
-    assert.equal(problems.length, 8, "two problems for each of the four VPC functions");
+    assert.equal(problems.length, 10, "two problems for each of the five VPC functions");
 });
 
 test("broken copy: system logs at WARN fail 'Lambda system logs keep the REPORT lines'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, 'system_log_level      = "INFO"', 'system_log_level      = "WARN"'));
     const problems = rules["Lambda system logs keep the REPORT lines"](broken);
-    assert.equal(problems.length, 7);
+    assert.equal(problems.length, 8);
     assert.equal(problems[0], 'aws_lambda_function.this["anonymization"]: system_log_level WARN drops the REPORT lines (use INFO)');
 });
 
@@ -141,4 +141,53 @@ test("broken copy: listing without an s3:prefix condition fails 's3:ListBucket w
     const problems = listing(broken);
     assert.equal(problems.length, 10, problems.join("\n")); // five profile readers: unconditioned, and no listing of profiles/
     assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: data.aws_iam_policy_document.list_profiles ListProfilesToTellMissingFromForbidden grants s3:ListBucket without an s3:prefix condition'), problems.join("\n"));
+});
+
+const contract = rules["database environment per the access contract"];
+
+test("broken copy: an app function given the master secret fails the contract and 'only the migrate role reads the master secret'", async () => {
+    const env = await brokenCopy("compute.tf", (t) => replaceOnce(t, "    consolidation  = merge(local.common_environment, local.app_database_environment)",
+        "    consolidation  = merge(local.common_environment, local.app_database_environment, { DATAPROCESS_DB_SECRET_ID = aws_rds_cluster.this.master_user_secret[0].secret_arn })"));
+    assert.deepEqual(contract(env), [
+        'aws_lambda_function.this["consolidation"]: both DATAPROCESS_DB_USER and DATAPROCESS_DB_SECRET_ID (a configuration error)',
+        'aws_lambda_function.this["consolidation"]: DATAPROCESS_DB_SECRET_ID: only the migrate function holds the master secret',
+    ]);
+    const iam = await brokenCopy("security.tf", (t) => replaceOnce(t, '    data.aws_iam_policy_document.database_connect["app"].json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputsAndProfile"',
+        '    data.aws_iam_policy_document.database_connect["app"].json,\n    data.aws_iam_policy_document.database_secret.json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputsAndProfile"'));
+    assert.deepEqual(rules["only the migrate role reads the master secret"](iam), ['roles that read the master secret: [aws_iam_role.function["consolidation"],aws_iam_role.function["migrate"]], expected [aws_iam_role.function["migrate"]]']);
+});
+
+test("broken copy: RunStatus connecting as the application role, or without the CA bundle, fails 'database environment per the access contract'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "      DATAPROCESS_DB_USER      = local.db_readonly_user\n", "      DATAPROCESS_DB_USER      = local.db_app_user\n"));
+    assert.deepEqual(contract(broken), ['aws_lambda_function.this["run_status"]: DATAPROCESS_DB_USER is "dataprocess_app", expected "dataprocess_readonly"']);
+    const noCa = await brokenCopy("locals.tf", (t) => replaceOnce(t, '    DATAPROCESS_DB_SSL_ROOT_CERT = "rds-ca-bundle.pem"\n', ""));
+    assert.equal(contract(noCa).length, 5, "every database function");
+    assert.match(contract(noCa)[0], /DATAPROCESS_DB_SSL_ROOT_CERT is undefined, not the shipped rds-ca-bundle\.pem/);
+});
+
+test("broken copy: the migrate function without the connection limit fails 'database environment per the access contract'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "      DATAPROCESS_DB_CONNECTION_LIMIT = tostring(var.db_app_connection_limit)\n", ""));
+    assert.deepEqual(contract(broken), ['aws_lambda_function.this["migrate"]: no DATAPROCESS_DB_CONNECTION_LIMIT (the application role\'s cap on connections)']);
+});
+
+const connect = rules["every app role's rds-db:connect is scoped to one database user"];
+
+test("broken copy: rds-db:connect on every user of the cluster fails 'every app role's rds-db:connect is scoped to one database user'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, "cluster_resource_id}/${each.value}", "cluster_resource_id}/*"));
+    const problems = connect(broken);
+    assert.equal(problems.length, 4, problems.join("\n"));
+    assert.match(problems[0], /^aws_lambda_function\.this\["consolidation"\]: rds-db:connect on arn:.*:dbuser:\$\{aws_rds_cluster\.this\.cluster_resource_id\}\/\*, expected exactly .*\/dataprocess_app$/);
+});
+
+test("broken copy: RunStatus allowed to connect as the application role fails 'every app role's rds-db:connect is scoped to one database user'", async () => {
+    const broken = await brokenCopy("api.tf", (t) => replaceOnce(t, 'database_connect["readonly"]', 'database_connect["app"]'));
+    assert.equal(connect(broken).length, 1);
+    assert.match(connect(broken)[0], /^aws_lambda_function\.this\["run_status"\]: rds-db:connect on .*\/dataprocess_app, expected exactly .*\/dataprocess_readonly$/);
+});
+
+test("broken copy: aliases moving before the migration, or a migration blind to its settings, fail 'migrations run on apply, before new code goes live'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "\n  # New code goes live only on the migrated schema.\n  depends_on = [aws_lambda_invocation.migrate]\n", "\n"));
+    assert.deepEqual(rules["migrations run on apply, before new code goes live"](broken), ["aws_lambda_alias.live: may move before the migration ran"]);
+    const blind = await brokenCopy("database.tf", (t) => replaceOnce(t, "    settings = sha256(jsonencode(local.function_environments.migrate))\n", ""));
+    assert.deepEqual(rules["migrations run on apply, before new code goes live"](blind), ["aws_lambda_invocation.migrate: triggers do not include the migrate function's settings"]);
 });

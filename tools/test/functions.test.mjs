@@ -11,7 +11,7 @@ const model = (locals, blocks = []) => ({ locals, blocks: blocks.map((b) => ({ k
 
 test("the function table, the environments and the policies have one entry per function", () => {
     const functions = keys(config.locals.functions);
-    assert.deepEqual(functions, ["anonymization", "consolidation", "enrichment", "record_failure", "replay_check", "run_status", "upload_url"]);
+    assert.deepEqual(functions, ["anonymization", "consolidation", "enrichment", "migrate", "record_failure", "replay_check", "run_status", "upload_url"]);
     assert.deepEqual(keys(config.locals.function_environments), functions);
     assert.deepEqual(keys(config.locals.function_policies), functions);
     for (const type of ["aws_lambda_function", "aws_cloudwatch_log_group", "aws_iam_role", "aws_iam_role_policy"]) {

@@ -56,18 +56,18 @@ test("broken copy: a NAT gateway fails 'no NAT or internet gateway'", async () =
 
 test("broken copy: Enrichment in the VPC (its entry in the function map) fails 'only the database functions in the VPC'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "enrichment", "vpc", "true"));
-    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,enrichment,record_failure,replay_check,run_status], expected [consolidation,record_failure,replay_check,run_status]"]);
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,enrichment,migrate,record_failure,replay_check,run_status], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
 });
 
 test("broken copy: RunStatus out of the VPC fails 'only the database functions in the VPC'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "run_status", "vpc", "false"));
-    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,record_failure,replay_check], expected [consolidation,record_failure,replay_check,run_status]"]);
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,migrate,record_failure,replay_check], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
 });
 
 test("broken copy: a vpc_config the rules cannot decide statically fails 'only the database functions in the VPC'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => t.replace("for_each = each.value.vpc ? [true] : []", "for_each = var.log_level == \"DEBUG\" ? [true] : []"));
     const problems = rules["only the database functions in the VPC"](broken);
-    assert.equal(problems.length, 7, problems.join("\n"));
+    assert.equal(problems.length, 8, problems.join("\n"));
     assert.match(problems[0], /^aws_lambda_function\.this\["[a-z_]+"\]: cannot be read statically \(dynamic vpc_config not statically known\)$/);
 });
 
@@ -83,7 +83,7 @@ resource "aws_lambda_function" "extra" {
   }
 }
 `);
-    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,extra,record_failure,replay_check,run_status], expected [consolidation,record_failure,replay_check,run_status]"]);
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,extra,migrate,record_failure,replay_check,run_status], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
 });
 
 test("broken copy: a public database instance fails the database rule", async () => {
@@ -144,7 +144,7 @@ test("broken copy: a log group without KMS fails 'log groups have retention and 
 test("broken copy: PassThrough tracing fails 'Lambda tracing Active and JSON logs'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => t.replace('mode = "Active"', 'mode = "PassThrough"'));
     const problems = rules["Lambda tracing Active and JSON logs"](broken);
-    assert.equal(problems.length, 7, "the one block makes every function");
+    assert.equal(problems.length, 8, "the one block makes every function");
     assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: tracing mode is not Active'), problems.join("\n"));
 });
 
@@ -160,7 +160,7 @@ test("broken copy: a password variable in a function's environment fails the sec
         '    DATAPROCESS_OBJECT_STORE = "s3"\n',
         '    DATAPROCESS_OBJECT_STORE = "s3"\n    DATAPROCESS_DB_PASSWORD  = var.db_password\n'));
     const problems = rules["no secret value in outputs or environment variables"](broken);
-    assert.equal(problems.length, 7, problems.join("\n")); // the shared environment reaches all seven functions
+    assert.equal(problems.length, 8, problems.join("\n")); // the shared environment reaches all eight functions
     assert.match(problems[0], /environment: references a password\/key\/secret\/token variable/);
 });
 
