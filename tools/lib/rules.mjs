@@ -537,6 +537,33 @@ Object.assign(rules, {
         return problems;
     },
 
+    /** Each function runs with a role of its own (no two functions share one, so none borrows rights). */
+    "one role per function": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const byRole = new Map();
+        for (const f of fns) {
+            const role = roleOf(f);
+            if (!role) { byRole.set(`${f.address}.role`, [f.key]); continue; }
+            byRole.set(role, [...(byRole.get(role) ?? []), f.key]);
+        }
+        return [...byRole].filter(([role, keys]) => keys.length > 1 || role.endsWith(".role"))
+            .map(([role, keys]) => (role.endsWith(".role") ? `${role}: not an aws_iam_role of the configuration` : `${role}: shared by [${keys}]`));
+    },
+
+    /**
+      * kms:GenerateDataKey (a new data key: writing an SSE-KMS object) only for functions whose role
+      * may write objects; reading needs kms:Decrypt alone.
+      */
+    "data keys only for functions that write objects": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        return fns.filter((f) => {
+            const sts = functionStatements(config, f);
+            return granting(sts, "kms:GenerateDataKey").length > 0 && granting(sts, "s3:PutObject").length === 0;
+        }).map((f) => `${f.address}: kms:GenerateDataKey without any s3:PutObject`);
+    },
+
     /** Every lifecycle rule names its filter: an empty `filter {}` plans a change on every apply. */
     "lifecycle rules have an explicit filter": (config) => resources(config, "aws_s3_bucket_lifecycle_configuration").flatMap((lc) =>
         blocks(lc.body, "rule").flatMap((r) => {

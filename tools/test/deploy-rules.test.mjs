@@ -191,3 +191,18 @@ test("broken copy: aliases moving before the migration, or a migration blind to 
     const blind = await brokenCopy("database.tf", (t) => replaceOnce(t, "    settings = sha256(jsonencode(local.function_environments.migrate))\n", ""));
     assert.deepEqual(rules["migrations run on apply, before new code goes live"](blind), ["aws_lambda_invocation.migrate: triggers do not include the migrate function's settings"]);
 });
+
+test("broken copy: two functions sharing a role fail 'one role per function'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => replaceOnce(t, "role                           = aws_iam_role.function[each.key].arn", 'role                           = aws_iam_role.function["consolidation"].arn'));
+    assert.deepEqual(rules["one role per function"](broken), ['aws_iam_role.function["consolidation"]: shared by [anonymization,consolidation,enrichment,migrate,record_failure,replay_check,run_status,upload_url]']);
+});
+
+test("broken copy: RunStatus given kms:GenerateDataKey fails 'data keys only for functions that write objects'", async () => {
+    const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, '    sid       = "PipelineKey"\n    actions   = ["kms:Decrypt"]', '    sid       = "PipelineKey"\n    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]'));
+    assert.deepEqual(rules["data keys only for functions that write objects"](broken), [
+        'aws_lambda_function.this["consolidation"]: kms:GenerateDataKey without any s3:PutObject',
+        'aws_lambda_function.this["migrate"]: kms:GenerateDataKey without any s3:PutObject',
+        'aws_lambda_function.this["replay_check"]: kms:GenerateDataKey without any s3:PutObject',
+        'aws_lambda_function.this["run_status"]: kms:GenerateDataKey without any s3:PutObject',
+    ]);
+});
