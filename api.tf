@@ -21,7 +21,10 @@ locals {
 
 # The UploadUrl function's role (security.tf: aws_iam_role.function["upload_url"]).
 data "aws_iam_policy_document" "upload_url" {
-  source_policy_documents = [data.aws_iam_policy_document.function_common["upload_url"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["upload_url"].json,
+    data.aws_iam_policy_document.object_writer.json, # SSE-KMS: S3 asks KMS for a data key on the uploader's behalf
+  ]
 
   # The presigned POST is signed with this role: it may create objects under incoming/ and
   # nothing else (no read, no delete, no other prefix or bucket).
@@ -29,13 +32,6 @@ data "aws_iam_policy_document" "upload_url" {
     sid       = "PutUploadsUnderIncoming"
     actions   = ["s3:PutObject"]
     resources = [local.incoming_objects_arn]
-  }
-
-  # SSE-KMS: S3 asks KMS for a data key on the uploader's behalf.
-  statement {
-    sid       = "PipelineDataKeys"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
   }
 }
 

@@ -259,7 +259,7 @@ locals {
 
 # What every function needs: its own log group, X-Ray, and kms:Decrypt on the pipeline key (the
 # Lambda environment, SSE-KMS objects it reads, secrets). Only the functions that write objects
-# add kms:GenerateDataKey (statement PipelineDataKeys in their own document).
+# add kms:GenerateDataKey (data.aws_iam_policy_document.object_writer).
 data "aws_iam_policy_document" "function_common" {
   for_each = local.functions
 
@@ -313,10 +313,17 @@ data "aws_iam_policy_document" "vpc_access" {
   }
 }
 
-# S3 answers a missing key with 403, not 404, unless the caller may list the bucket: a function
-# that must tell "missing" from "forbidden" may list, but only under the prefix it reads. The
-# profile readers report a missing profile as such (the failure path then still records the run).
-data "aws_iam_policy_document" "list_profiles" {
+# Reading the profile. S3 answers a missing key with 403, not 404, unless the caller may list the
+# bucket: a function that must tell "missing" from "forbidden" may list, but only under the prefix
+# it reads. The profile readers report a missing profile as such (the failure path then still
+# records the run).
+data "aws_iam_policy_document" "read_profile" {
+  statement {
+    sid       = "ReadProfile"
+    actions   = ["s3:GetObject"]
+    resources = [local.profile_objects_arn]
+  }
+
   statement {
     sid       = "ListProfilesToTellMissingFromForbidden"
     actions   = ["s3:ListBucket"]
@@ -328,6 +335,23 @@ data "aws_iam_policy_document" "list_profiles" {
       values   = ["${local.profile_prefix}*"]
     }
   }
+}
+
+# Writing SSE-KMS objects needs a data key from the pipeline key (reading needs kms:Decrypt only).
+data "aws_iam_policy_document" "object_writer" {
+  statement {
+    sid       = "PipelineDataKeys"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+# The functions that connect as dataprocess_app: the network and that one database user.
+data "aws_iam_policy_document" "app_database" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_connect["app"].json,
+  ]
 }
 
 # IAM database authentication: rds-db:connect as exactly one database user of this cluster (its
@@ -362,52 +386,40 @@ data "aws_iam_policy_document" "database_secret" {
 data "aws_iam_policy_document" "enrichment" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["enrichment"].json,
-    data.aws_iam_policy_document.list_profiles.json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.object_writer.json,
   ]
 
   statement {
-    sid       = "ReadSourceAndProfile"
+    sid       = "ReadSource"
     actions   = ["s3:GetObject"]
-    resources = [local.incoming_objects_arn, local.profile_objects_arn]
+    resources = [local.incoming_objects_arn]
   }
 
   statement {
     sid       = "WriteStageOutput"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.staging_objects_arn]
-  }
-
-  # SSE-KMS: writing an object needs a data key from the pipeline key.
-  statement {
-    sid       = "PipelineDataKeys"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
   }
 }
 
 data "aws_iam_policy_document" "anonymization" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["anonymization"].json,
-    data.aws_iam_policy_document.list_profiles.json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.object_writer.json,
   ]
 
   statement {
-    sid       = "ReadSourceAndProfile"
+    sid       = "ReadSource"
     actions   = ["s3:GetObject"]
-    resources = [local.incoming_objects_arn, local.profile_objects_arn]
+    resources = [local.incoming_objects_arn]
   }
 
   statement {
     sid       = "WriteStageOutput"
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.staging_objects_arn]
-  }
-
-  # SSE-KMS: writing an object needs a data key from the pipeline key.
-  statement {
-    sid       = "PipelineDataKeys"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
   }
 
   # The HMAC key, through the SSM reference path (see database_secret for why both are needed).
@@ -427,31 +439,24 @@ data "aws_iam_policy_document" "anonymization" {
 data "aws_iam_policy_document" "consolidation" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["consolidation"].json,
-    data.aws_iam_policy_document.list_profiles.json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_connect["app"].json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
   ]
 
   statement {
-    sid       = "ReadStageOutputsAndProfile"
+    sid       = "ReadStageOutputs"
     actions   = ["s3:GetObject"]
-    resources = [local.staging_objects_arn, local.profile_objects_arn]
+    resources = [local.staging_objects_arn]
   }
 }
 
 data "aws_iam_policy_document" "record_failure" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["record_failure"].json,
-    data.aws_iam_policy_document.list_profiles.json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_connect["app"].json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
+    data.aws_iam_policy_document.object_writer.json,
   ]
-
-  statement {
-    sid       = "ReadProfile"
-    actions   = ["s3:GetObject"]
-    resources = [local.profile_objects_arn]
-  }
 
   # Quarantine = copy incoming/<key> to quarantine/<key>, then delete the original.
   statement {
@@ -478,13 +483,6 @@ data "aws_iam_policy_document" "record_failure" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.quarantine_objects_arn]
   }
-
-  # SSE-KMS: writing an object needs a data key from the pipeline key.
-  statement {
-    sid       = "PipelineDataKeys"
-    actions   = ["kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
-  }
 }
 
 # The schema migration: the master secret and the network, nothing in S3.
@@ -501,16 +499,9 @@ data "aws_iam_policy_document" "migrate" {
 data "aws_iam_policy_document" "replay_check" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["replay_check"].json,
-    data.aws_iam_policy_document.list_profiles.json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_connect["app"].json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
   ]
-
-  statement {
-    sid       = "ReadProfile"
-    actions   = ["s3:GetObject"]
-    resources = [local.profile_objects_arn]
-  }
 }
 
 ################################################################################

@@ -408,7 +408,7 @@ Object.assign(rules, {
             return [`workflow.asl.json: ${error.message}`];
         }
         if (!(definition.TimeoutSeconds > 0)) problems.push("workflow.asl.json: no TimeoutSeconds (a hung run would last a year)");
-        const alarms = resources(config, "aws_cloudwatch_metric_alarm").filter((a) => a.body.namespace === "AWS/States"
+        const alarms = instances(config, "aws_cloudwatch_metric_alarm").filter((a) => a.body.namespace === "AWS/States"
             && references(a.body.dimensions, "aws_sfn_state_machine.") && a.body.alarm_actions !== undefined);
         for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) {
             if (!alarms.some((a) => a.body.metric_name === metric)) problems.push(`no alarm on the state machine's ${metric}`);

@@ -125,7 +125,7 @@ const runsEnd = rules["every run ends, and its bad ends are alarmed"];
 test("broken copy: no workflow timeout and no aborted-runs alarm fail 'every run ends, and its bad ends are alarmed'", async () => {
     const withoutTimeout = await brokenCopy("workflow.asl.json", (t) => replaceOnce(t, '  "TimeoutSeconds": 86400,\n', ""));
     assert.deepEqual(runsEnd(withoutTimeout), ["workflow.asl.json: no TimeoutSeconds (a hung run would last a year)"]);
-    const withoutAlarm = await brokenCopy("events.tf", (t) => replaceOnce(t, 'metric_name         = "ExecutionsAborted"', 'metric_name         = "ExecutionsSucceeded"'));
+    const withoutAlarm = await brokenCopy("events.tf", (t) => replaceOnce(t, 'metric      = "ExecutionsAborted"', 'metric      = "ExecutionsSucceeded"'));
     assert.deepEqual(runsEnd(withoutAlarm), ["no alarm on the state machine's ExecutionsAborted"]);
 });
 
@@ -140,7 +140,7 @@ test("broken copy: listing without an s3:prefix condition fails 's3:ListBucket w
     const broken = await brokenCopy("security.tf", (t) => replaceOnce(t, '      variable = "s3:prefix"\n      values   = ["${local.profile_prefix}*"]', '      variable = "aws:SecureTransport"\n      values   = ["true"]'));
     const problems = listing(broken);
     assert.equal(problems.length, 10, problems.join("\n")); // five profile readers: unconditioned, and no listing of profiles/
-    assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: data.aws_iam_policy_document.list_profiles ListProfilesToTellMissingFromForbidden grants s3:ListBucket without an s3:prefix condition'), problems.join("\n"));
+    assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: data.aws_iam_policy_document.read_profile ListProfilesToTellMissingFromForbidden grants s3:ListBucket without an s3:prefix condition'), problems.join("\n"));
 });
 
 const contract = rules["database environment per the access contract"];
@@ -152,8 +152,8 @@ test("broken copy: an app function given the master secret fails the contract an
         'aws_lambda_function.this["consolidation"]: both DATAPROCESS_DB_USER and DATAPROCESS_DB_SECRET_ID (a configuration error)',
         'aws_lambda_function.this["consolidation"]: DATAPROCESS_DB_SECRET_ID: only the migrate function holds the master secret',
     ]);
-    const iam = await brokenCopy("security.tf", (t) => replaceOnce(t, '    data.aws_iam_policy_document.database_connect["app"].json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputsAndProfile"',
-        '    data.aws_iam_policy_document.database_connect["app"].json,\n    data.aws_iam_policy_document.database_secret.json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputsAndProfile"'));
+    const iam = await brokenCopy("security.tf", (t) => replaceOnce(t, '    data.aws_iam_policy_document.app_database.json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputs"',
+        '    data.aws_iam_policy_document.app_database.json,\n    data.aws_iam_policy_document.database_secret.json,\n  ]\n\n  statement {\n    sid       = "ReadStageOutputs"'));
     assert.deepEqual(rules["only the migrate role reads the master secret"](iam), ['roles that read the master secret: [aws_iam_role.function["consolidation"],aws_iam_role.function["migrate"]], expected [aws_iam_role.function["migrate"]]']);
 });
 
