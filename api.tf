@@ -12,89 +12,19 @@
 # the private subnets next to the database, with the same authorisation as the upload route.
 
 locals {
-  upload_url_function = {
-    name    = "${local.name}-upload-url"
-    handler = "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync"
-  }
-
-  run_status_function = {
-    name    = "${local.name}-run-status"
-    handler = "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync"
-  }
-
   upload_jwt = var.upload_api_authorization == "JWT"
 }
 
 ################################################################################
-# Function
+# Function permissions (the function itself is aws_lambda_function.this["upload_url"], compute.tf)
 ################################################################################
 
-resource "aws_cloudwatch_log_group" "upload_url" {
-  name              = "/aws/lambda/${local.upload_url_function.name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-}
-
-resource "aws_lambda_function" "upload_url" {
-  function_name    = local.upload_url_function.name
-  description      = "POST /uploads: a presigned S3 POST for a server-chosen key under incoming/"
-  role             = aws_iam_role.upload_url.arn
-  runtime          = local.lambda_runtime
-  architectures    = [local.lambda_architecture]
-  handler          = local.upload_url_function.handler
-  filename         = "${path.module}/${local.packages.uploadurl}"
-  source_code_hash = filebase64sha256("${path.module}/${local.packages.uploadurl}")
-  memory_size      = var.upload_url_memory_mb
-  timeout          = 10
-  kms_key_arn      = aws_kms_key.this.arn
-
-  environment {
-    variables = merge(local.common_environment, {
-      DATAPROCESS_UPLOAD_BUCKET         = aws_s3_bucket.input.id
-      DATAPROCESS_UPLOAD_PREFIX         = local.incoming_prefix
-      DATAPROCESS_UPLOAD_MAX_BYTES      = tostring(var.upload_max_bytes)
-      DATAPROCESS_UPLOAD_EXPIRY_SECONDS = tostring(var.upload_url_expiry_seconds)
-    })
-  }
-
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.upload_url.name
-    application_log_level = var.log_level
-    system_log_level      = "WARN"
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  depends_on = [aws_iam_role_policy.upload_url]
-}
-
-resource "aws_iam_role" "upload_url" {
-  name               = local.upload_url_function.name
-  description        = "Execution role of ${local.upload_url_function.name}; presigned uploads act with it"
-  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
-}
-
-resource "aws_iam_role_policy" "upload_url" {
-  name   = "${local.upload_url_function.name}-permissions"
-  role   = aws_iam_role.upload_url.id
-  policy = data.aws_iam_policy_document.upload_url.json
-}
-
+# The UploadUrl function's role (security.tf: aws_iam_role.function["upload_url"]).
 data "aws_iam_policy_document" "upload_url" {
-  statement {
-    sid       = "OwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.upload_url.arn}:*"]
-  }
-
-  statement {
-    sid       = "XRayTraces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # X-Ray trace APIs support no resource-level permissions
-  }
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["upload_url"].json,
+    data.aws_iam_policy_document.object_writer.json, # SSE-KMS: S3 asks KMS for a data key on the uploader's behalf
+  ]
 
   # The presigned POST is signed with this role: it may create objects under incoming/ and
   # nothing else (no read, no delete, no other prefix or bucket).
@@ -102,14 +32,6 @@ data "aws_iam_policy_document" "upload_url" {
     sid       = "PutUploadsUnderIncoming"
     actions   = ["s3:PutObject"]
     resources = [local.incoming_objects_arn]
-  }
-
-  # SSE-KMS: S3 asks KMS for a data key on the uploader's behalf; the Lambda environment is
-  # encrypted with the same key.
-  statement {
-    sid       = "PipelineKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
-    resources = [aws_kms_key.this.arn]
   }
 }
 
@@ -148,7 +70,7 @@ resource "aws_apigatewayv2_integration" "upload_url" {
   api_id                 = aws_apigatewayv2_api.uploads.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.upload_url.invoke_arn
+  integration_uri        = aws_lambda_alias.live["upload_url"].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 10000
 }
@@ -162,7 +84,9 @@ resource "aws_apigatewayv2_route" "create_upload" {
 }
 
 resource "aws_cloudwatch_log_group" "upload_api_access" {
-  name              = "/aws/apigateway/${local.name}-uploads"
+  # /aws/vendedlogs/ keeps the log group under CloudWatch Logs' resource policy size limit (API
+  # Gateway, like Step Functions, delivers through a resource policy on the log groups).
+  name              = "/aws/vendedlogs/apigateway/${local.name}-uploads"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
 }
@@ -198,7 +122,8 @@ resource "aws_apigatewayv2_stage" "uploads" {
 resource "aws_lambda_permission" "upload_api" {
   statement_id  = "AllowUploadApiPostUploads"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.upload_url.function_name
+  function_name = aws_lambda_function.this["upload_url"].function_name
+  qualifier     = aws_lambda_alias.live["upload_url"].name
   principal     = "apigateway.${local.dns_suffix}"
   source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/POST/uploads"
 }
@@ -207,96 +132,20 @@ resource "aws_lambda_permission" "upload_api" {
 # GET /runs: the run ledger for `dataprocess upload --wait`
 ################################################################################
 
-resource "aws_cloudwatch_log_group" "run_status" {
-  name              = "/aws/lambda/${local.run_status_function.name}"
-  retention_in_days = var.log_retention_days
-  kms_key_id        = aws_kms_key.this.arn
-}
-
-resource "aws_lambda_function" "run_status" {
-  function_name    = local.run_status_function.name
-  description      = "GET /runs?key=: the latest run of an uploaded key, from the run ledger"
-  role             = aws_iam_role.run_status.arn
-  runtime          = local.lambda_runtime
-  architectures    = [local.lambda_architecture]
-  handler          = local.run_status_function.handler
-  filename         = "${path.module}/${local.packages.uploadurl}"
-  source_code_hash = filebase64sha256("${path.module}/${local.packages.uploadurl}")
-  memory_size      = var.upload_url_memory_mb
-  timeout          = 30
-  kms_key_arn      = aws_kms_key.this.arn
-
-  # A read per poll: a few concurrent instances are plenty, and each holds a database connection.
-  reserved_concurrent_executions = 2
-
-  vpc_config {
-    subnet_ids         = aws_subnet.private[*].id
-    security_group_ids = [aws_security_group.functions.id]
-  }
-
-  environment {
-    variables = merge(local.common_environment, local.database_environment, {
-      DATAPROCESS_INPUT_BUCKET = aws_s3_bucket.input.id
-    })
-  }
-
-  logging_config {
-    log_format            = "JSON"
-    log_group             = aws_cloudwatch_log_group.run_status.name
-    application_log_level = var.log_level
-    system_log_level      = "WARN"
-  }
-
-  tracing_config {
-    mode = "Active"
-  }
-
-  depends_on = [aws_iam_role_policy.run_status]
-}
-
-resource "aws_iam_role" "run_status" {
-  name               = local.run_status_function.name
-  description        = "Execution role of ${local.run_status_function.name}"
-  assume_role_policy = data.aws_iam_policy_document.assume["lambda"].json
-}
-
-resource "aws_iam_role_policy" "run_status" {
-  name   = "${local.run_status_function.name}-permissions"
-  role   = aws_iam_role.run_status.id
-  policy = data.aws_iam_policy_document.run_status.json
-}
-
+# The RunStatus function's role: reads the ledger as dataprocess_readonly, writes nothing.
 data "aws_iam_policy_document" "run_status" {
   source_policy_documents = [
+    data.aws_iam_policy_document.function_common["run_status"].json,
     data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.database_connect["readonly"].json,
   ]
-
-  statement {
-    sid       = "OwnLogGroup"
-    actions   = ["logs:CreateLogStream", "logs:PutLogEvents"]
-    resources = ["${aws_cloudwatch_log_group.run_status.arn}:*"]
-  }
-
-  statement {
-    sid       = "XRayTraces"
-    actions   = ["xray:PutTraceSegments", "xray:PutTelemetryRecords"]
-    resources = ["*"] # X-Ray trace APIs support no resource-level permissions
-  }
-
-  # The database secret and the Lambda environment are encrypted with the pipeline key.
-  statement {
-    sid       = "PipelineKey"
-    actions   = ["kms:Decrypt"]
-    resources = [aws_kms_key.this.arn]
-  }
 }
 
 resource "aws_apigatewayv2_integration" "run_status" {
   api_id                 = aws_apigatewayv2_api.uploads.id
   integration_type       = "AWS_PROXY"
   integration_method     = "POST"
-  integration_uri        = aws_lambda_function.run_status.invoke_arn
+  integration_uri        = aws_lambda_alias.live["run_status"].invoke_arn
   payload_format_version = "2.0"
   timeout_milliseconds   = 30000
 }
@@ -312,7 +161,8 @@ resource "aws_apigatewayv2_route" "run_status" {
 resource "aws_lambda_permission" "run_status_api" {
   statement_id  = "AllowUploadApiGetRuns"
   action        = "lambda:InvokeFunction"
-  function_name = aws_lambda_function.run_status.function_name
+  function_name = aws_lambda_function.this["run_status"].function_name
+  qualifier     = aws_lambda_alias.live["run_status"].name
   principal     = "apigateway.${local.dns_suffix}"
   source_arn    = "${aws_apigatewayv2_api.uploads.execution_arn}/*/GET/runs"
 }

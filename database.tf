@@ -64,6 +64,15 @@ resource "aws_rds_cluster" "this" {
     seconds_until_auto_pause = var.db_min_capacity == 0 ? var.db_seconds_until_auto_pause : null
   }
 
+  # Engine version policy: var.db_engine_version is the version the cluster is created with; minor
+  # upgrades are AWS's (auto_minor_version_upgrade on the instance, in the maintenance window).
+  # Without ignore_changes, the first plan after such an upgrade would try to go back to the
+  # pinned version, and RDS refuses a downgrade. A deliberate upgrade is an RDS operation
+  # (docs/infrastructure.md, "Engine version").
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
+
   depends_on = [aws_cloudwatch_log_group.database]
 }
 
@@ -78,6 +87,11 @@ resource "aws_rds_cluster_instance" "this" {
   db_subnet_group_name       = aws_db_subnet_group.this.name
   publicly_accessible        = false
   auto_minor_version_upgrade = true
+
+  # See the cluster: the instance follows AWS's minor upgrades, Terraform does not undo them.
+  lifecycle {
+    ignore_changes = [engine_version]
+  }
 }
 
 # The exported PostgreSQL log, created here so it has retention and the pipeline key.
@@ -85,4 +99,22 @@ resource "aws_cloudwatch_log_group" "database" {
   name              = "/aws/rds/cluster/${local.name}/postgresql"
   retention_in_days = var.log_retention_days
   kms_key_id        = aws_kms_key.this.arn
+}
+
+# The schema and the database roles, migrated by the migrate function (the only holder of the
+# master secret) on every apply where its code or settings change: a new version of the code, a new
+# connection limit, another cluster. A failed migration fails the apply, before any alias moves
+# (compute.tf). Its result is a small JSON document (schema version, applied migrations): no secret.
+resource "aws_lambda_invocation" "migrate" {
+  function_name = aws_lambda_function.this["migrate"].function_name
+  qualifier     = aws_lambda_function.this["migrate"].version
+  input         = jsonencode({ requestedBy = "terraform" })
+
+  triggers = {
+    code     = aws_lambda_function.this["migrate"].source_code_hash
+    settings = sha256(jsonencode(local.function_environments.migrate))
+  }
+
+  # The writer instance must exist to connect; the cluster alone is not enough.
+  depends_on = [aws_rds_cluster_instance.this]
 }

@@ -1,5 +1,6 @@
 # S3 "Object Created" under incoming/ in the input bucket → EventBridge → one workflow execution per
-# object, with retries and a dead-letter queue; alarms on failed executions and on dead letters.
+# object, with retries and a dead-letter queue; alarms on failed, timed-out and aborted executions
+# and on dead letters.
 
 resource "aws_cloudwatch_event_rule" "object_created" {
   name        = local.object_created_rule_name
@@ -85,11 +86,32 @@ data "aws_iam_policy_document" "events_dlq" {
   }
 }
 
-resource "aws_cloudwatch_metric_alarm" "runs_failed" {
-  alarm_name          = "${local.name}-runs-failed"
-  alarm_description   = "A DataProcess run failed: it is recorded as failed in the runs table and its source is under ${local.quarantine_prefix}."
+# Each way an execution ends badly. A failed run is recorded as failed and quarantined; a run that
+# timed out or was stopped left no ledger row and its source under incoming/.
+locals {
+  run_alarms = {
+    failed = {
+      metric      = "ExecutionsFailed"
+      description = "A DataProcess run failed: it is recorded as failed in the runs table and its source is under ${local.quarantine_prefix}."
+    }
+    timed_out = {
+      metric      = "ExecutionsTimedOut"
+      description = "A DataProcess run hit the workflow's TimeoutSeconds (a day): it left no ledger row and its source is still under ${local.incoming_prefix}."
+    }
+    aborted = {
+      metric      = "ExecutionsAborted"
+      description = "A DataProcess run was stopped (StopExecution): it left no ledger row and its source is still under ${local.incoming_prefix}."
+    }
+  }
+}
+
+resource "aws_cloudwatch_metric_alarm" "runs" {
+  for_each = local.run_alarms
+
+  alarm_name          = "${local.name}-runs-${replace(each.key, "_", "-")}"
+  alarm_description   = each.value.description
   namespace           = "AWS/States"
-  metric_name         = "ExecutionsFailed"
+  metric_name         = each.value.metric
   dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
   statistic           = "Sum"
   period              = 300
@@ -101,20 +123,14 @@ resource "aws_cloudwatch_metric_alarm" "runs_failed" {
   ok_actions          = var.alarm_actions
 }
 
-resource "aws_cloudwatch_metric_alarm" "runs_timed_out" {
-  alarm_name          = "${local.name}-runs-timed-out"
-  alarm_description   = "A DataProcess run timed out or was aborted."
-  namespace           = "AWS/States"
-  metric_name         = "ExecutionsTimedOut"
-  dimensions          = { StateMachineArn = aws_sfn_state_machine.this.arn }
-  statistic           = "Sum"
-  period              = 300
-  evaluation_periods  = 1
-  threshold           = 1
-  comparison_operator = "GreaterThanOrEqualToThreshold"
-  treat_missing_data  = "notBreaching"
-  alarm_actions       = var.alarm_actions
-  ok_actions          = var.alarm_actions
+moved {
+  from = aws_cloudwatch_metric_alarm.runs_failed
+  to   = aws_cloudwatch_metric_alarm.runs["failed"]
+}
+
+moved {
+  from = aws_cloudwatch_metric_alarm.runs_timed_out
+  to   = aws_cloudwatch_metric_alarm.runs["timed_out"]
 }
 
 resource "aws_cloudwatch_metric_alarm" "events_dead_lettered" {

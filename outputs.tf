@@ -32,15 +32,12 @@ output "state_machine_arn" {
 
 output "function_names" {
   description = "Lambda function names by role in the pipeline."
-  value = {
-    enrichment     = aws_lambda_function.enrichment.function_name
-    anonymization  = aws_lambda_function.anonymization.function_name
-    consolidation  = aws_lambda_function.consolidation.function_name
-    record_failure = aws_lambda_function.record_failure.function_name
-    replay_check   = aws_lambda_function.replay_check.function_name
-    upload_url     = aws_lambda_function.upload_url.function_name
-    run_status     = aws_lambda_function.run_status.function_name
-  }
+  value       = { for key, function in aws_lambda_function.this : key => function.function_name }
+}
+
+output "function_alias" {
+  description = "Alias every caller invokes; roll back a function by moving it (aws lambda update-alias)."
+  value       = local.function_alias
 }
 
 output "database_endpoint" {

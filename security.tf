@@ -127,7 +127,7 @@ data "aws_iam_policy_document" "kms" {
 
 resource "aws_security_group" "functions" {
   name        = "${local.name}-functions"
-  description = "Consolidation and RecordFailure functions: out to the database, the SSM endpoint and S3 only"
+  description = "The functions in the VPC: out to the database, the SSM endpoint and S3 only"
   vpc_id      = aws_vpc.this.id
 
   tags = {
@@ -251,11 +251,15 @@ locals {
     consolidation  = data.aws_iam_policy_document.consolidation.json
     record_failure = data.aws_iam_policy_document.record_failure.json
     replay_check   = data.aws_iam_policy_document.replay_check.json
+    upload_url     = data.aws_iam_policy_document.upload_url.json
+    run_status     = data.aws_iam_policy_document.run_status.json
+    migrate        = data.aws_iam_policy_document.migrate.json
   }
 }
 
-# What every function needs: its own log group, X-Ray, and the key (SSE-KMS objects, the Lambda
-# environment, secrets).
+# What every function needs: its own log group, X-Ray, and kms:Decrypt on the pipeline key (the
+# Lambda environment, SSE-KMS objects it reads, secrets). Only the functions that write objects
+# add kms:GenerateDataKey (data.aws_iam_policy_document.object_writer).
 data "aws_iam_policy_document" "function_common" {
   for_each = local.functions
 
@@ -273,7 +277,7 @@ data "aws_iam_policy_document" "function_common" {
 
   statement {
     sid       = "PipelineKey"
-    actions   = ["kms:Decrypt", "kms:GenerateDataKey"]
+    actions   = ["kms:Decrypt"]
     resources = [aws_kms_key.this.arn]
   }
 }
@@ -309,9 +313,62 @@ data "aws_iam_policy_document" "vpc_access" {
   }
 }
 
-# The database's managed master secret, through the SSM reference path. Parameter Store honours
-# the caller's Secrets Manager permissions, so both are needed; the secretsmanager statement is the
-# one that pins the secret.
+# Reading the profile. S3 answers a missing key with 403, not 404, unless the caller may list the
+# bucket: a function that must tell "missing" from "forbidden" may list, but only under the prefix
+# it reads. The profile readers report a missing profile as such (the failure path then still
+# records the run).
+data "aws_iam_policy_document" "read_profile" {
+  statement {
+    sid       = "ReadProfile"
+    actions   = ["s3:GetObject"]
+    resources = [local.profile_objects_arn]
+  }
+
+  statement {
+    sid       = "ListProfilesToTellMissingFromForbidden"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.staging.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.profile_prefix}*"]
+    }
+  }
+}
+
+# Writing SSE-KMS objects needs a data key from the pipeline key (reading needs kms:Decrypt only).
+data "aws_iam_policy_document" "object_writer" {
+  statement {
+    sid       = "PipelineDataKeys"
+    actions   = ["kms:GenerateDataKey"]
+    resources = [aws_kms_key.this.arn]
+  }
+}
+
+# The functions that connect as dataprocess_app: the network and that one database user.
+data "aws_iam_policy_document" "app_database" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_connect["app"].json,
+  ]
+}
+
+# IAM database authentication: rds-db:connect as exactly one database user of this cluster (its
+# resource id, not its name, is in the ARN). The token is signed locally: no endpoint is called.
+data "aws_iam_policy_document" "database_connect" {
+  for_each = local.database_users
+
+  statement {
+    sid       = "ConnectAsOneDatabaseUser"
+    actions   = ["rds-db:connect"]
+    resources = ["arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${aws_rds_cluster.this.cluster_resource_id}/${each.value}"]
+  }
+}
+
+# The database's managed master secret, through the SSM reference path: the migrate function's
+# only. Parameter Store honours the caller's Secrets Manager permissions, so both are needed; the
+# secretsmanager statement is the one that pins the secret.
 data "aws_iam_policy_document" "database_secret" {
   statement {
     sid       = "SecretReference"
@@ -327,12 +384,16 @@ data "aws_iam_policy_document" "database_secret" {
 }
 
 data "aws_iam_policy_document" "enrichment" {
-  source_policy_documents = [data.aws_iam_policy_document.function_common["enrichment"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["enrichment"].json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.object_writer.json,
+  ]
 
   statement {
-    sid       = "ReadSourceAndProfile"
+    sid       = "ReadSource"
     actions   = ["s3:GetObject"]
-    resources = [local.incoming_objects_arn, local.profile_objects_arn]
+    resources = [local.incoming_objects_arn]
   }
 
   statement {
@@ -343,12 +404,16 @@ data "aws_iam_policy_document" "enrichment" {
 }
 
 data "aws_iam_policy_document" "anonymization" {
-  source_policy_documents = [data.aws_iam_policy_document.function_common["anonymization"].json]
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["anonymization"].json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.object_writer.json,
+  ]
 
   statement {
-    sid       = "ReadSourceAndProfile"
+    sid       = "ReadSource"
     actions   = ["s3:GetObject"]
-    resources = [local.incoming_objects_arn, local.profile_objects_arn]
+    resources = [local.incoming_objects_arn]
   }
 
   statement {
@@ -374,35 +439,43 @@ data "aws_iam_policy_document" "anonymization" {
 data "aws_iam_policy_document" "consolidation" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["consolidation"].json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
   ]
 
   statement {
-    sid       = "ReadStageOutputsAndProfile"
+    sid       = "ReadStageOutputs"
     actions   = ["s3:GetObject"]
-    resources = [local.staging_objects_arn, local.profile_objects_arn]
+    resources = [local.staging_objects_arn]
   }
 }
 
 data "aws_iam_policy_document" "record_failure" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["record_failure"].json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
+    data.aws_iam_policy_document.object_writer.json,
   ]
-
-  statement {
-    sid       = "ReadProfile"
-    actions   = ["s3:GetObject"]
-    resources = [local.profile_objects_arn]
-  }
 
   # Quarantine = copy incoming/<key> to quarantine/<key>, then delete the original.
   statement {
     sid       = "MoveSourceOutOfIncoming"
     actions   = ["s3:GetObject", "s3:DeleteObject"]
     resources = [local.incoming_objects_arn]
+  }
+
+  # A retried failure path finds the source already moved: S3 must answer 404, not 403.
+  statement {
+    sid       = "ListIncomingToTellMovedFromForbidden"
+    actions   = ["s3:ListBucket"]
+    resources = [aws_s3_bucket.input.arn]
+
+    condition {
+      test     = "StringLike"
+      variable = "s3:prefix"
+      values   = ["${local.incoming_prefix}*"]
+    }
   }
 
   statement {
@@ -412,20 +485,23 @@ data "aws_iam_policy_document" "record_failure" {
   }
 }
 
+# The schema migration: the master secret and the network, nothing in S3.
+data "aws_iam_policy_document" "migrate" {
+  source_policy_documents = [
+    data.aws_iam_policy_document.function_common["migrate"].json,
+    data.aws_iam_policy_document.vpc_access.json,
+    data.aws_iam_policy_document.database_secret.json,
+  ]
+}
+
 # The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
 # ledger row.
 data "aws_iam_policy_document" "replay_check" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["replay_check"].json,
-    data.aws_iam_policy_document.vpc_access.json,
-    data.aws_iam_policy_document.database_secret.json,
+    data.aws_iam_policy_document.read_profile.json,
+    data.aws_iam_policy_document.app_database.json,
   ]
-
-  statement {
-    sid       = "ReadProfile"
-    actions   = ["s3:GetObject"]
-    resources = [local.profile_objects_arn]
-  }
 }
 
 ################################################################################
@@ -439,15 +515,16 @@ resource "aws_iam_role" "state_machine" {
 }
 
 data "aws_iam_policy_document" "state_machine" {
+  # Through their aliases: the qualified ARNs the workflow names.
   statement {
     sid     = "InvokePipelineFunctions"
     actions = ["lambda:InvokeFunction"]
     resources = [
-      aws_lambda_function.enrichment.arn,
-      aws_lambda_function.anonymization.arn,
-      aws_lambda_function.consolidation.arn,
-      aws_lambda_function.record_failure.arn,
-      aws_lambda_function.replay_check.arn,
+      aws_lambda_alias.live["enrichment"].arn,
+      aws_lambda_alias.live["anonymization"].arn,
+      aws_lambda_alias.live["consolidation"].arn,
+      aws_lambda_alias.live["record_failure"].arn,
+      aws_lambda_alias.live["replay_check"].arn,
     ]
   }
 
@@ -524,13 +601,20 @@ data "aws_iam_policy_document" "flow_logs" {
     actions = [
       "logs:CreateLogStream",
       "logs:PutLogEvents",
-      "logs:DescribeLogGroups",
       "logs:DescribeLogStreams",
     ]
     resources = [
       aws_cloudwatch_log_group.flow_logs.arn,
       "${aws_cloudwatch_log_group.flow_logs.arn}:*",
     ]
+  }
+
+  # DescribeLogGroups is a list call: it is authorised on the account's log groups, not on the one
+  # the service then writes to (scoped to one group, it is denied).
+  statement {
+    sid       = "FindFlowLogGroup"
+    actions   = ["logs:DescribeLogGroups"]
+    resources = ["arn:${local.partition}:logs:${local.region}:${local.account_id}:log-group:*"]
   }
 }
 

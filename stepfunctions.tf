@@ -1,6 +1,7 @@
 # The workflow. workflow.asl.json is rendered with templatefile(): every ${...} placeholder in it is
 # bound by local.workflow_template_vars (locals.tf): the function ARNs, the profile and the staging
-# location. Task states use plain Lambda ARNs (the offline engine supports nothing else).
+# location. Task states use plain Lambda ARNs, of the functions' aliases (the offline engine
+# supports nothing else than plain ARNs).
 
 resource "aws_cloudwatch_log_group" "state_machine" {
   # /aws/vendedlogs/ keeps the log group under CloudWatch Logs' resource policy size limit.

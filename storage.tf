@@ -56,7 +56,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "input" {
     id     = "abort-incomplete-multipart-uploads"
     status = "Enabled"
 
-    filter {}
+    # Every object. An empty filter {} is read back differently by the provider (a diff on
+    # every plan); an empty prefix is the documented "whole bucket".
+    filter {
+      prefix = ""
+    }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 1
@@ -67,7 +71,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "input" {
     id     = "expire-noncurrent-versions"
     status = "Enabled"
 
-    filter {}
+    # Every object. An empty filter {} is read back differently by the provider (a diff on
+    # every plan); an empty prefix is the documented "whole bucket".
+    filter {
+      prefix = ""
+    }
 
     noncurrent_version_expiration {
       noncurrent_days = var.input_noncurrent_version_expiration_days
@@ -160,7 +168,11 @@ resource "aws_s3_bucket_lifecycle_configuration" "staging" {
     id     = "abort-incomplete-multipart-uploads"
     status = "Enabled"
 
-    filter {}
+    # Every object. An empty filter {} is read back differently by the provider (a diff on
+    # every plan); an empty prefix is the documented "whole bucket".
+    filter {
+      prefix = ""
+    }
 
     abort_incomplete_multipart_upload {
       days_after_initiation = 1

@@ -70,6 +70,17 @@ variable "az_count" {
   }
 }
 
+variable "excluded_zone_ids" {
+  description = "Availability zone ids (e.g. use1-az3) the private subnets must not use, e.g. a zone where Lambda reports \"The provided subnets contain availability zone Lambda doesn't support\". Zone ids name the same physical zone in every account (zone names do not)."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.excluded_zone_ids : can(regex("^[a-z]+[0-9]+-az[0-9]+$", id))])
+    error_message = "excluded_zone_ids must be availability zone ids such as use1-az3 or euw1-az2 (aws ec2 describe-availability-zones lists them)."
+  }
+}
+
 variable "lambda_memory_mb" {
   description = "Memory (MB) per function. CPU scales with memory; the streaming stages are CPU bound."
   type = object({
@@ -113,13 +124,24 @@ variable "lambda_timeout_seconds" {
 }
 
 variable "consolidation_reserved_concurrency" {
-  description = "Reserved concurrency of the Consolidation function: the most database connections loads can open at once."
+  description = "Reserved concurrency of the Consolidation function, or null for none (the default). Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions, and new accounts often have a quota of 10: `make plan` checks it. Database connections are capped by db_app_connection_limit instead."
   type        = number
-  default     = 2
+  default     = null
 
   validation {
-    condition     = var.consolidation_reserved_concurrency >= 1 && var.consolidation_reserved_concurrency <= 100
-    error_message = "consolidation_reserved_concurrency must be between 1 and 100."
+    condition     = var.consolidation_reserved_concurrency == null ? true : var.consolidation_reserved_concurrency >= 1 && floor(var.consolidation_reserved_concurrency) == var.consolidation_reserved_concurrency
+    error_message = "consolidation_reserved_concurrency must be null (no reservation) or a whole number of at least 1 (0 would stop every load)."
+  }
+}
+
+variable "run_status_reserved_concurrency" {
+  description = "Reserved concurrency of the RunStatus function (GET /runs), or null for none (the default). Same quota rule as consolidation_reserved_concurrency."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.run_status_reserved_concurrency == null ? true : var.run_status_reserved_concurrency >= 1 && floor(var.run_status_reserved_concurrency) == var.run_status_reserved_concurrency
+    error_message = "run_status_reserved_concurrency must be null (no reservation) or a whole number of at least 1."
   }
 }
 
@@ -175,6 +197,17 @@ variable "db_master_username" {
   validation {
     condition     = can(regex("^[a-z][a-z0-9_]{0,62}$", var.db_master_username)) && !contains(["admin", "postgres", "rdsadmin"], var.db_master_username)
     error_message = "db_master_username must start with a letter, contain only lowercase letters, digits and underscores, and not be a reserved name."
+  }
+}
+
+variable "db_app_connection_limit" {
+  description = "CONNECTION LIMIT of the dataprocess_app database role (replay check, consolidation, record failure): the most connections the loads can hold at once, now that no reserved concurrency caps them. Over the limit PostgreSQL answers 53300, which the workflow retries."
+  type        = number
+  default     = 20
+
+  validation {
+    condition     = var.db_app_connection_limit >= 1 && var.db_app_connection_limit <= 1000 && floor(var.db_app_connection_limit) == var.db_app_connection_limit
+    error_message = "db_app_connection_limit must be a whole number between 1 and 1000."
   }
 }
 

@@ -10,10 +10,17 @@ resource "aws_vpc" "this" {
   tags = {
     Name = local.name
   }
+
+  lifecycle {
+    precondition {
+      condition     = length(local.candidate_azs) >= var.az_count
+      error_message = "Only ${length(local.candidate_azs)} availability zones of the region qualify (no opt-in needed, not in excluded_zone_ids, served by the SSM interface endpoint): [${join(", ", local.candidate_azs)}]. Lower az_count or exclude fewer zones."
+    }
+  }
 }
 
 resource "aws_subnet" "private" {
-  count = var.az_count
+  count = length(local.azs)
 
   vpc_id                  = aws_vpc.this.id
   availability_zone       = local.azs[count.index]
@@ -36,7 +43,7 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = var.az_count
+  count = length(aws_subnet.private)
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
@@ -54,7 +61,7 @@ resource "aws_default_security_group" "this" {
 # S3 gateway endpoint, limited to the pipeline's own buckets.
 resource "aws_vpc_endpoint" "s3" {
   vpc_id            = aws_vpc.this.id
-  service_name      = "com.amazonaws.${local.region}.s3"
+  service_name      = "${local.reverse_dns_prefix}.${local.region}.s3"
   vpc_endpoint_type = "Gateway"
   route_table_ids   = [aws_route_table.private.id]
   policy            = data.aws_iam_policy_document.s3_endpoint.json
@@ -99,7 +106,7 @@ data "aws_iam_policy_document" "s3_endpoint" {
 # KMS is not called from the VPC either: S3 and Secrets Manager decrypt server-side.
 resource "aws_vpc_endpoint" "ssm" {
   vpc_id              = aws_vpc.this.id
-  service_name        = "com.amazonaws.${local.region}.ssm"
+  service_name        = data.aws_vpc_endpoint_service.ssm.service_name
   vpc_endpoint_type   = "Interface"
   private_dns_enabled = true
   subnet_ids          = aws_subnet.private[*].id

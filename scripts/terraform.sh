@@ -4,13 +4,16 @@
 #   deploy   re-package (must give the same bytes as at plan time), apply the saved ./tfplan
 #   destroy  terraform destroy (asks for confirmation; deletion_protection must be off first)
 # Each fails early, with a message saying what to do, when terraform (>= 1.11), AWS credentials or
-# backend.hcl are missing.
+# backend.hcl are missing. `plan` also refuses a plan whose reserved concurrency the account's
+# Lambda quota cannot give (Lambda keeps at least 100 executions unreserved).
+# Sourced (the offline tests call the checks one by one), it only defines the functions.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
 MIN_TERRAFORM=1.11
+MIN_UNRESERVED_CONCURRENCY=100 # Lambda refuses a reservation that leaves fewer unreserved
 PLAN_FILE=tfplan
 PLAN_HASHES=.local/tfplan.sha256
 
@@ -64,6 +67,31 @@ package() {
     scripts/package.sh
 }
 
+# The planned reservations (from the saved plan) against the account's quota. With no reservation
+# there is nothing to check (and the AWS CLI is not needed). Returns non-zero with an error line.
+check_reserved_concurrency() {
+    local totals planned current named settings limit unreserved left
+    totals="$(terraform show -json "$PLAN_FILE" | node tools/reserved-concurrency.mjs)" \
+        || { echo "error: could not read the reserved concurrency from $PLAN_FILE" >&2; return 1; }
+    { read -r planned current; read -r named || true; } <<<"$totals"
+    (( planned > 0 )) || return 0
+    if ! command -v aws >/dev/null 2>&1; then
+        echo "error: the plan reserves concurrency ($named) but the AWS CLI is not installed to check the account's Lambda quota. Install it, or set the reservations to null (no reservation)." >&2
+        return 1
+    fi
+    settings="$(aws lambda get-account-settings --query '[AccountLimit.ConcurrentExecutions,AccountLimit.UnreservedConcurrentExecutions]' --output text 2>/dev/null)" \
+        || { echo "error: 'aws lambda get-account-settings' failed: cannot check the reserved concurrency ($named) against the account's quota" >&2; return 1; }
+    read -r limit unreserved <<<"$settings"
+    [[ "$limit" =~ ^[0-9]+$ && "$unreserved" =~ ^[0-9]+$ ]] \
+        || { echo "error: unexpected answer from 'aws lambda get-account-settings': $settings" >&2; return 1; }
+    left=$(( unreserved + current - planned ))
+    if (( left < MIN_UNRESERVED_CONCURRENCY )); then
+        echo "error: the plan reserves $planned concurrent executions ($named), which would leave $left of the account's $limit unreserved; Lambda keeps at least $MIN_UNRESERVED_CONCURRENCY unreserved. Set the reservations to null (no reservation) or request a higher 'Concurrent executions' quota (Service Quotas, AWS Lambda)." >&2
+        return 1
+    fi
+    echo "reserved concurrency: $planned ($named) of the account's $limit, $left left unreserved"
+}
+
 record_package_hashes() {
     mkdir -p "$(dirname "$PLAN_HASHES")"
     sha256sum dist/*.zip >"$PLAN_HASHES"
@@ -77,6 +105,11 @@ cmd_plan() {
     init
     step "terraform plan -out=$PLAN_FILE"
     terraform plan -input=false -out="$PLAN_FILE"
+    step "reserved concurrency against the account's Lambda quota"
+    if ! check_reserved_concurrency; then
+        rm -f "$PLAN_FILE"
+        die "the plan was discarded: fix the reservation and run 'make plan' again"
+    fi
     record_package_hashes
     step "terraform show $PLAN_FILE"
     terraform show "$PLAN_FILE"
@@ -106,7 +139,7 @@ cmd_destroy() {
     require_credentials
     require_backend
     # The configuration hashes the zips even to destroy: build them if they are missing.
-    for zip in dist/enrichment.zip dist/anonymization.zip dist/consolidation.zip; do
+    for zip in dist/enrichment.zip dist/anonymization.zip dist/consolidation.zip dist/uploadurl.zip; do
         [[ -f "$zip" ]] || { package; break; }
     done
     init
@@ -114,6 +147,8 @@ cmd_destroy() {
     echo "Note: the database has deletion protection on by default; set deletion_protection = false and apply before destroying."
     terraform destroy -input=false
 }
+
+[[ "${BASH_SOURCE[0]}" == "$0" ]] || return 0
 
 [[ $# -eq 1 ]] || usage
 case "$1" in

@@ -7,12 +7,13 @@
 //     --set staging_bucket=staging [--set staging_prefix=staging]
 //
 // The placeholders are the ones Terraform's templatefile() call binds (read from the .tf files);
-// function ARNs become arn:aws:lambda:<region>:000000000000:function:dataprocess-local-<name>.
+// function ARNs become the alias ARNs Terraform gives them,
+// arn:aws:lambda:<region>:000000000000:function:dataprocess-local-<name>:<alias>.
 // Prints one JSON line: {"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "./lib/terraform.mjs";
-import { readWorkflow, templatefileBindings } from "./lib/asl.mjs";
+import { aliasArn, readWorkflow, templatefileBindings } from "./lib/asl.mjs";
 
 // aws-local-stepfunctions 3 targets Node 22; Promise.withResolvers is the one API it needs from it.
 if (typeof Promise.withResolvers !== "function") {
@@ -47,13 +48,12 @@ const given = Object.fromEntries(values.set.map((pair) => {
 }));
 given.staging_prefix ??= "staging";
 
-const [binding] = templatefileBindings(await loadConfig());
+const config = await loadConfig();
+const [binding] = templatefileBindings(config);
+const target = { region: values.region, account: "000000000000", prefix: "dataprocess-local", alias: config.locals.function_alias };
 const text = readWorkflow().replace(/\$\{([^}]*)\}/g, (_, name) => {
     if (!binding.vars.includes(name)) throw new Error(`unbound placeholder \${${name}}`);
-    if (name.endsWith("_function_arn")) {
-        const fn = name.replace(/_function_arn$/, "").replace(/_/g, "-");
-        return `arn:aws:lambda:${values.region}:000000000000:function:dataprocess-local-${fn}`;
-    }
+    if (name.endsWith("_function_arn")) return aliasArn(target, name);
     if (!(name in given)) throw new Error(`no value for \${${name}}: pass --set ${name}=...`);
     return given[name];
 });

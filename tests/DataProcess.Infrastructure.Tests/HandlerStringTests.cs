@@ -17,6 +17,10 @@ public sealed partial class HandlerStringTests
             "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync",
             "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync",
             "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync",
+            "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync",
+            "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync",
+            "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
+            "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync",
         ]);
     }
 

@@ -73,9 +73,25 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
         File.Exists(Path.Combine(_root, "input", key)).Should().BeFalse();
     }
 
+    [Fact]
+    public async Task An_event_without_an_etag_is_recorded_as_failed_and_its_source_quarantined()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var key = Put("input", "incoming/2026/11/27/e7a0/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+
+        var execution = await ExecuteAsync(database, key, edit: e => e["detail"]!["object"]!.AsObject().Remove("etag"));
+
+        execution["status"]!.GetValue<string>().Should().Be("FAILED", execution.ToJsonString());
+        execution["error"]!.GetValue<string>().Should().Be("DataProcess.RunFailed");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ' | ' || source_etag || ' | ' || error FROM dataprocess.runs"))
+            .Should().StartWith("failed | unknown | DataProcess.MalformedEvent: The event has no string id, timestamp time or detail.object.etag");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+        File.Exists(Path.Combine(_root, "input", "quarantine", "2026", "11", "27", "e7a0", "customers.json")).Should().BeTrue();
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private async Task<JsonNode> ExecuteAsync(string database, string key)
+    private async Task<JsonNode> ExecuteAsync(string database, string key, Action<JsonObject>? edit = null)
     {
         Put("staging", "profiles/customers.json", File.ReadAllBytes(Repository.File("samples/customers.profile.json")));
         await SchemaMigrator.MigrateAsync(database);
@@ -89,7 +105,9 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
         {
             var head = await store.HeadAsync(new ObjectRef("input", key));
             var eventFile = Path.Combine(_root, "event.json");
-            await File.WriteAllTextAsync(eventFile, ObjectCreatedEvent("input", key, head.Size, head.ETag).ToJsonString());
+            var objectCreated = ObjectCreatedEvent("input", key, head.Size, head.ETag);
+            edit?.Invoke(objectCreated);
+            await File.WriteAllTextAsync(eventFile, objectCreated.ToJsonString());
             return await RunWorkflowAsync(server.Url, eventFile);
         }
         finally

@@ -47,11 +47,18 @@ export function templatefileBindings(config, template = "workflow.asl.json") {
     });
 }
 
+/**
+  * The ARN a `<name>_function_arn` placeholder stands for: the alias ARN of the function
+  * `<prefix>-<name>` (what `aws_lambda_alias.<x>.arn` gives, function:<name>:<alias>).
+  */
+export const aliasArn = ({ region, account, prefix, alias }, placeholder) =>
+    `arn:aws:lambda:${region}:${account}:function:${prefix}-${placeholder.replace(/_function_arn$/, "").replace(/_/g, "-")}:${alias}`;
+
 /** Renders the template with stand-in values (what Terraform would put there). */
-export function renderWorkflow(text, vars) {
+export function renderWorkflow(text, vars, alias = "live") {
     return text.replace(/\$\{([^}]*)\}/g, (_, name) => {
         if (!vars.includes(name)) throw new Error(`unbound placeholder \${${name}}`);
-        if (name.endsWith("_function_arn")) return `arn:aws:lambda:eu-west-1:123456789012:function:dataprocess-dev-${name.replace(/_function_arn$/, "").replace(/_/g, "-")}`;
+        if (name.endsWith("_function_arn")) return aliasArn({ region: "eu-west-1", account: "123456789012", prefix: "dataprocess-dev", alias }, name);
         return `stand-in-${name.replace(/_/g, "-")}`;
     });
 }

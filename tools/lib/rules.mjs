@@ -2,18 +2,25 @@
 // They read the hcl2json model (see terraform.mjs); expressions are compared as text, so the rules
 // follow references ("${aws_s3_bucket.input.id}") rather than evaluating anything.
 import {
-    block, blocks, dataSources, expandLocals, policyDocument, references, resolveLocal, resources, variableDefault,
+    block, blocks, dataSources, expandLocals, instances, policyDocument, references, resolveLocal, resolveValue, resource, resources, variableDefault,
 } from "./terraform.mjs";
+import {
+    documentOf as policyDocumentOf, environmentOf, environmentValue, functionStatements, granting, lambdaFunctions, roleOf, rolePolicies, roleStatements,
+} from "./functions.mjs";
+import { readWorkflow, templatefileBindings } from "./asl.mjs";
 
 const isTrue = (v) => v === true || v === "true";
 const bucketsOf = (config) => resources(config, "aws_s3_bucket");
 const companion = (config, type, bucketName) =>
     resources(config, type).filter((r) => references(r.body.bucket, `aws_s3_bucket.${bucketName}.`));
 
-/** "${data.aws_iam_policy_document.x.json}" → the data block, or undefined. */
-function documentOf(config, expr) {
-    const m = typeof expr === "string" && expr.match(/^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_]+)(?:\[[^\]]+\])?\.json\}$/);
-    return m ? policyDocument(config, m[1]) : undefined;
+/** "${data.aws_iam_policy_document.x.json}" (through locals) → the data block, or undefined. */
+const documentOf = (config, expr) => policyDocumentOf(config, expr);
+
+/** The function instances, or one problem per instance the rules cannot read statically. */
+function readableFunctions(config) {
+    const fns = lambdaFunctions(config);
+    return { fns, unreadable: fns.filter((f) => f.unresolved).map((f) => `${f.address}: cannot be read statically (${f.unresolved})`) };
 }
 
 /** Every statement of every aws_iam_policy_document, with its document name. */
@@ -92,11 +99,15 @@ export const rules = {
             .map((r) => `aws_subnet.${r.name}: maps public IPs`),
     ],
 
-    /** Only the functions that reach the database (Consolidation, RecordFailure, ReplayCheck, RunStatus) are in the VPC. */
+    /**
+      * Only the functions that reach the database are in the VPC, read from the for_each map
+      * (a dynamic vpc_config is decided per function from its entry).
+      */
     "only the database functions in the VPC": (config) => {
-        const inVpc = resources(config, "aws_lambda_function")
-            .filter((f) => block(f.body, "vpc_config") || f.body.dynamic?.vpc_config).map((f) => f.name).sort();
-        const expected = ["consolidation", "record_failure", "replay_check", "run_status"];
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const inVpc = fns.filter((f) => block(f.body, "vpc_config")).map((f) => f.key).sort();
+        const expected = ["consolidation", "migrate", "record_failure", "replay_check", "run_status"];
         return JSON.stringify(inVpc) === JSON.stringify(expected) ? [] : [`functions in the VPC: [${inVpc}], expected [${expected}]`];
     },
 
@@ -149,12 +160,9 @@ export const rules = {
             ["aws_s3_bucket_policy", "policy"], ["aws_sqs_queue_policy", "policy"], ["aws_kms_key", "policy"], ["aws_vpc_endpoint", "policy"],
         ];
         for (const [type, arg] of policyArgs) {
-            for (const r of resources(config, type)) {
+            for (const r of instances(config, type)) {
                 const expr = r.body[arg];
-                if (expr === undefined) continue;
-                const local = typeof expr === "string" && expr.match(/^\$\{local\.([A-Za-z0-9_]+)\[each\.key\]\}$/);
-                const candidates = local ? Object.values(config.locals[local[1]] ?? {}) : [expr];
-                for (const c of candidates) if (!documentOf(config, c)) problems.push(`${type}.${r.name}.${arg}: not an aws_iam_policy_document (${JSON.stringify(c)})`);
+                if (expr !== undefined && !documentOf(config, expr)) problems.push(`${r.address}.${arg}: not an aws_iam_policy_document (${JSON.stringify(expr)})`);
             }
         }
         for (const t of ["aws_iam_role_policy_attachment", "aws_iam_policy_attachment"]) {
@@ -170,7 +178,7 @@ export const rules = {
         for (const { doc, sid, effect, s } of statements(config)) {
             if (effect !== "Allow" || !asList(s.actions).includes("lambda:InvokeFunction")) continue;
             found++;
-            for (const r of asList(s.resources)) if (!/^\$\{aws_lambda_function\.[A-Za-z0-9_]+\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${JSON.stringify(r)}`);
+            for (const r of asList(s.resources)) if (!/^\$\{aws_lambda_(function|alias)\.[A-Za-z0-9_]+(\["[a-z0-9_]+"\])?\.arn\}$/.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${JSON.stringify(r)}`);
         }
         return found ? problems : ["no statement grants lambda:InvokeFunction (the state machine needs one)"];
     },
@@ -207,9 +215,9 @@ export const rules = {
             ...(g.body.retention_in_days === undefined || g.body.retention_in_days === 0 ? [`aws_cloudwatch_log_group.${g.name}: no retention`] : []),
             ...(!references(g.body.kms_key_id, "aws_kms_key.") ? [`aws_cloudwatch_log_group.${g.name}: not encrypted with the KMS key`] : []),
         ]),
-        ...resources(config, "aws_lambda_function")
+        ...lambdaFunctions(config)
             .filter((f) => !references(block(f.body, "logging_config")?.log_group, "aws_cloudwatch_log_group."))
-            .map((f) => `aws_lambda_function.${f.name}: logs to a group Terraform does not manage`),
+            .map((f) => `${f.address}: logs to a group Terraform does not manage`),
         ...resources(config, "aws_sfn_state_machine")
             .filter((m) => !references(block(m.body, "logging_configuration")?.log_destination, "aws_cloudwatch_log_group."))
             .map((m) => `aws_sfn_state_machine.${m.name}: no logging to a managed log group`),
@@ -217,9 +225,9 @@ export const rules = {
 
     /** Every function: X-Ray active tracing and JSON logs; the state machine traces too. */
     "Lambda tracing Active and JSON logs": (config) => [
-        ...resources(config, "aws_lambda_function").flatMap((f) => [
-            ...(block(f.body, "tracing_config")?.mode !== "Active" ? [`aws_lambda_function.${f.name}: tracing mode is not Active`] : []),
-            ...(block(f.body, "logging_config")?.log_format !== "JSON" ? [`aws_lambda_function.${f.name}: log format is not JSON`] : []),
+        ...lambdaFunctions(config).flatMap((f) => [
+            ...(block(f.body, "tracing_config")?.mode !== "Active" ? [`${f.address}: tracing mode is not Active`] : []),
+            ...(block(f.body, "logging_config")?.log_format !== "JSON" ? [`${f.address}: log format is not JSON`] : []),
         ]),
         ...resources(config, "aws_sfn_state_machine")
             .filter((m) => !isTrue(block(m.body, "tracing_configuration")?.enabled)).map((m) => `aws_sfn_state_machine.${m.name}: tracing off`),
@@ -261,7 +269,10 @@ export const rules = {
             if (/password|secret_value|token/i.test(name)) problems.push(`output.${name}: name suggests a secret value`);
             scan(`output.${name}`, o.value);
         }
-        for (const f of resources(config, "aws_lambda_function")) scan(`aws_lambda_function.${f.name}.environment`, f.body.environment);
+        for (const f of lambdaFunctions(config)) {
+            const where = `${f.address}.environment`;
+            for (const [re, what] of secretish) if (re.test(environmentOf(config, f).text)) problems.push(`${where}: references ${what}`);
+        }
         for (const v of resources(config, "aws_secretsmanager_secret_version")) {
             if ("secret_string" in v.body || "secret_binary" in v.body) problems.push(`aws_secretsmanager_secret_version.${v.name}: value stored in state (use secret_string_wo)`);
             if (!references(v.body.secret_string_wo, "ephemeral.")) problems.push(`aws_secretsmanager_secret_version.${v.name}: secret_string_wo is not an ephemeral value`);
@@ -289,8 +300,10 @@ export const rules = {
             for (const r of asList(s.resources)) if (r !== "${local.incoming_objects_arn}") problems.push(`data.aws_iam_policy_document.upload_url ${sid}: s3 on ${JSON.stringify(r)} (only incoming/* of the input bucket)`);
         }
         if (puts === 0) problems.push("data.aws_iam_policy_document.upload_url: no s3:PutObject on incoming/* (uploads could not work)");
-        const role = resources(config, "aws_lambda_function").find((f) => f.name === "upload_url");
-        if (!role || !references(role.body.role, "aws_iam_role.upload_url.")) problems.push("aws_lambda_function.upload_url: does not run with aws_iam_role.upload_url");
+        const fn = lambdaFunctions(config).find((f) => f.key === "upload_url");
+        const role = fn && roleOf(fn);
+        const docs = role ? rolePolicies(config, role).map((p) => documentOf(config, p.body.policy)?.address) : [];
+        if (!docs.includes("data.aws_iam_policy_document.upload_url")) problems.push("the upload_url function does not run with a role whose policy is data.aws_iam_policy_document.upload_url");
         return problems;
     },
 
@@ -328,6 +341,338 @@ export const rules = {
         });
     },
 };
+
+/** Rules of the first deploy and the runs after it (issue "what AWS does that our stand-ins hide"). */
+Object.assign(rules, {
+    /**
+      * Lambda refuses a reservation that leaves the account fewer than 100 unreserved executions
+      * (new accounts often have 10 in all): every reserved concurrency is a variable whose default
+      * is null, no reservation; `make plan` checks a chosen one against the quota.
+      */
+    /**
+      * One engine-version policy (docs/infrastructure.md): the cluster and its instances follow
+      * AWS's minor upgrades, so a pinned engine_version is ignored after creation. Otherwise the
+      * next apply after a maintenance-window upgrade tries a downgrade, which RDS refuses. (The
+      * other consistent policy, auto_minor_version_upgrade = false everywhere, passes too.)
+      */
+    "engine version pinned only where minor upgrades cannot drift from it": (config) => {
+        const databases = [...resources(config, "aws_rds_cluster"), ...resources(config, "aws_rds_cluster_instance")];
+        const autoUpgrade = resources(config, "aws_rds_cluster_instance").some((i) => i.body.auto_minor_version_upgrade !== false && i.body.auto_minor_version_upgrade !== "false");
+        if (!autoUpgrade) return [];
+        return databases
+            .filter((d) => d.body.engine_version !== undefined)
+            .filter((d) => !blocks(d.body, "lifecycle").some((l) => asList(l.ignore_changes).includes("${engine_version}")))
+            .map((d) => `${d.type}.${d.name}: engine_version is set while minor versions upgrade automatically, without lifecycle { ignore_changes = [engine_version] }`);
+    },
+
+    /**
+      * The private subnets' zones come from the account (no opt-in zones, user-excludable zone
+      * ids) and only from those the interface endpoint's service supports; endpoint service names
+      * and ARNs come from the partition (no literal com.amazonaws. / amazonaws.com / arn:aws:).
+      */
+    "availability zones and endpoint services from the account and the partition": (config) => {
+        const problems = [];
+        const literal = /com\.amazonaws\.|amazonaws\.com|arn:aws:/;
+        for (const b of config.blocks) if (literal.test(JSON.stringify(b.body))) problems.push(`${b.kind === "data" ? "data." : ""}${b.type}.${b.name}: a literal partition (com.amazonaws. / amazonaws.com / arn:aws:), not data.aws_partition`);
+        for (const [name, value] of Object.entries(config.locals)) if (literal.test(JSON.stringify(value))) problems.push(`local.${name}: a literal partition, not data.aws_partition`);
+        const zones = dataSources(config, "aws_availability_zones");
+        if (zones.length === 0) problems.push("no data.aws_availability_zones: the zones would be hard-coded");
+        for (const z of zones) {
+            const at = `data.aws_availability_zones.${z.name}`;
+            if (!blocks(z.body, "filter").some((f) => f.name === "opt-in-status" && JSON.stringify(asList(f.values)) === '["opt-in-not-required"]')) problems.push(`${at}: no filter opt-in-status = ["opt-in-not-required"] (opt-in Local/Wavelength Zones could be chosen)`);
+            if (!/^\$\{var\.[A-Za-z0-9_]+\}$/.test(z.body.exclude_zone_ids ?? "")) problems.push(`${at}: exclude_zone_ids is not a variable (a user cannot exclude a zone)`);
+        }
+        const azs = expandLocals(config, "${local.azs}");
+        const interfaces = resources(config, "aws_vpc_endpoint").filter((e) => e.body.vpc_endpoint_type === "Interface");
+        for (const e of interfaces) {
+            const service = e.body.service_name?.match(/^\$\{data\.aws_vpc_endpoint_service\.([A-Za-z0-9_]+)\.service_name\}$/);
+            if (!service) problems.push(`aws_vpc_endpoint.${e.name}: service_name is not a data.aws_vpc_endpoint_service's (its zones are not known)`);
+            else if (!azs.includes(`data.aws_vpc_endpoint_service.${service[1]}.availability_zones`)) problems.push(`local.azs: not limited to the zones of data.aws_vpc_endpoint_service.${service[1]} (aws_vpc_endpoint.${e.name})`);
+        }
+        if (!zones.some((z) => azs.includes(`data.aws_availability_zones.${z.name}.`))) problems.push("local.azs: not chosen from data.aws_availability_zones");
+        for (const s of resources(config, "aws_subnet")) if (!references(s.body.availability_zone, "local.azs[")) problems.push(`aws_subnet.${s.name}: availability_zone is not from local.azs`);
+        return problems;
+    },
+
+    /**
+      * Every run ends and someone hears of it: the workflow has a TimeoutSeconds (without one a
+      * hung execution lasts a year), and each way an execution ends badly has an alarm on the
+      * state machine (failed, timed out, aborted).
+      */
+    "every run ends, and its bad ends are alarmed": (config) => {
+        const problems = [];
+        let definition;
+        try {
+            definition = JSON.parse(readWorkflow(config.dir).replace(/\$\{[^}]*\}/g, "0"));
+        } catch (error) {
+            return [`workflow.asl.json: ${error.message}`];
+        }
+        if (!(definition.TimeoutSeconds > 0)) problems.push("workflow.asl.json: no TimeoutSeconds (a hung run would last a year)");
+        const alarms = instances(config, "aws_cloudwatch_metric_alarm").filter((a) => a.body.namespace === "AWS/States"
+            && references(a.body.dimensions, "aws_sfn_state_machine.") && a.body.alarm_actions !== undefined);
+        for (const metric of ["ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted"]) {
+            if (!alarms.some((a) => a.body.metric_name === metric)) problems.push(`no alarm on the state machine's ${metric}`);
+        }
+        return problems;
+    },
+
+    /**
+      * S3 answers 403 for a missing key unless the caller may list the bucket. A function that must
+      * tell "missing" from "forbidden" (a profile reader: "profile missing"; the failure path:
+      * "source already moved") may list its bucket, and every s3:ListBucket is limited by an
+      * s3:prefix condition to the prefix the function reads.
+      */
+    "s3:ListBucket where missing must be told from forbidden, and only under a prefix": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const problems = [];
+        const lists = (sts, bucket, prefix) => granting(sts, "s3:ListBucket").some((st) => asList(st.s.resources).includes(`\${aws_s3_bucket.${bucket}.arn}`)
+            && blocks(st.s, "condition").some((c) => c.variable === "s3:prefix" && asList(c.values).includes(`\${local.${prefix}}*`)));
+        for (const f of fns) {
+            const sts = functionStatements(config, f);
+            for (const st of granting(sts, "s3:ListBucket")) {
+                if (!blocks(st.s, "condition").some((c) => c.variable === "s3:prefix" && ["StringLike", "StringEquals"].includes(c.test))) problems.push(`${f.address}: ${st.doc} ${st.sid} grants s3:ListBucket without an s3:prefix condition`);
+            }
+            const on = (action, arn) => granting(sts, action).some((st) => asList(st.s.resources).includes(`\${local.${arn}}`));
+            if (on("s3:GetObject", "profile_objects_arn") && !lists(sts, "staging", "profile_prefix")) problems.push(`${f.address}: reads the profile but cannot list ${"${local.profile_prefix}"}* (a missing profile answers 403)`);
+            if (on("s3:DeleteObject", "incoming_objects_arn") && !lists(sts, "input", "incoming_prefix")) problems.push(`${f.address}: moves sources out of incoming/ but cannot list ${"${local.incoming_prefix}"}* (an already moved source answers 403)`);
+        }
+        return problems;
+    },
+
+    /**
+      * The database access contract (docs/infrastructure.md, "Database access"): which function
+      * connects as whom, read from each function's environment. Every database function gets the
+      * location and the CA bundle; the application functions a role name (IAM auth, no secret);
+      * only migrate the master secret's ARN and the connection limit; never both.
+      */
+    "database environment per the access contract": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const users = { consolidation: "dataprocess_app", record_failure: "dataprocess_app", replay_check: "dataprocess_app", run_status: "dataprocess_readonly" };
+        const problems = [];
+        for (const f of fns) {
+            const vars = environmentOf(config, f).variables;
+            if (!vars) { problems.push(`${f.address}: environment keys not statically known`); continue; }
+            const value = (name) => environmentValue(config, f, name);
+            const database = "DATAPROCESS_DB_HOST" in vars;
+            const expectedUser = users[f.key];
+            if (!database) {
+                if (expectedUser || f.key === "migrate") problems.push(`${f.address}: no DATAPROCESS_DB_HOST (it reaches the database)`);
+                for (const v of Object.keys(vars).filter((k) => k.startsWith("DATAPROCESS_DB_"))) problems.push(`${f.address}: ${v} without a database to reach`);
+                continue;
+            }
+            for (const v of ["DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME"]) if (!(v in vars)) problems.push(`${f.address}: no ${v}`);
+            if (value("DATAPROCESS_DB_SSL_ROOT_CERT") !== "rds-ca-bundle.pem") problems.push(`${f.address}: DATAPROCESS_DB_SSL_ROOT_CERT is ${JSON.stringify(value("DATAPROCESS_DB_SSL_ROOT_CERT"))}, not the shipped rds-ca-bundle.pem (the server certificate would not be verified)`);
+            if (!block(f.body, "vpc_config")) problems.push(`${f.address}: reaches the database from outside the VPC`);
+            const user = value("DATAPROCESS_DB_USER");
+            const secret = "DATAPROCESS_DB_SECRET_ID" in vars;
+            if (user !== undefined && secret) problems.push(`${f.address}: both DATAPROCESS_DB_USER and DATAPROCESS_DB_SECRET_ID (a configuration error)`);
+            if (f.key === "migrate") {
+                if (!secret) problems.push(`${f.address}: no DATAPROCESS_DB_SECRET_ID (migrations run as the master user)`);
+                if (!("DATAPROCESS_DB_CONNECTION_LIMIT" in vars)) problems.push(`${f.address}: no DATAPROCESS_DB_CONNECTION_LIMIT (the application role's cap on connections)`);
+            } else {
+                if (secret) problems.push(`${f.address}: DATAPROCESS_DB_SECRET_ID: only the migrate function holds the master secret`);
+                if (user !== expectedUser) problems.push(`${f.address}: DATAPROCESS_DB_USER is ${JSON.stringify(user)}, expected ${JSON.stringify(expectedUser)}`);
+                if ("DATAPROCESS_DB_CONNECTION_LIMIT" in vars) problems.push(`${f.address}: DATAPROCESS_DB_CONNECTION_LIMIT is the migrate function's`);
+            }
+        }
+        return problems;
+    },
+
+    /**
+      * The master secret (GetSecretValue on the cluster's managed secret) is in exactly one role's
+      * policies: the migrate function's. The SSM reference path is only for roles that read a secret.
+      */
+    "only the migrate role reads the master secret": (config) => {
+        const master = "${aws_rds_cluster.this.master_user_secret[0].secret_arn}";
+        const migrate = lambdaFunctions(config).find((f) => f.key === "migrate");
+        const problems = [];
+        if (!migrate) return ["no migrate function: someone must migrate the schema as the master user"];
+        const roles = instances(config, "aws_iam_role").map((r) => r.address);
+        const readers = roles.filter((role) => granting(roleStatements(config, role), "secretsmanager:GetSecretValue").some((st) => asList(st.s.resources).includes(master)));
+        if (JSON.stringify(readers) !== JSON.stringify([roleOf(migrate)])) problems.push(`roles that read the master secret: [${readers}], expected [${roleOf(migrate)}]`);
+        for (const role of roles) {
+            const sts = roleStatements(config, role);
+            if (granting(sts, "ssm:GetParameter").some((st) => asList(st.s.resources).includes("${local.ssm_secret_reference_arn}")) && granting(sts, "secretsmanager:GetSecretValue").length === 0) {
+                problems.push(`${role}: may read secret references but no secret (a leftover grant)`);
+            }
+        }
+        return problems;
+    },
+
+    /**
+      * Every application role's rds-db:connect names exactly one database user of this cluster,
+      * the one its function connects as (DATAPROCESS_DB_USER); a function without one has none.
+      */
+    "every app role's rds-db:connect is scoped to one database user": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const prefix = resolveValue(config, "arn:${local.partition}:rds-db:${local.region}:${local.account_id}:dbuser:${aws_rds_cluster.this.cluster_resource_id}/");
+        return fns.flatMap((f) => {
+            const user = environmentValue(config, f, "DATAPROCESS_DB_USER");
+            const grants = granting(functionStatements(config, f), "rds-db:connect");
+            const resources = grants.flatMap((st) => asList(st.s.resources).map((r) => resolveValue(config, r)));
+            if (user === undefined) return grants.length ? [`${f.address}: rds-db:connect without a DATAPROCESS_DB_USER to connect as`] : [];
+            if (resources.length === 0) return [`${f.address}: connects as ${user} without rds-db:connect`];
+            return resources.filter((r) => r !== `${prefix}${user}`).map((r) => `${f.address}: rds-db:connect on ${r}, expected exactly ${prefix}${user}`);
+        });
+    },
+
+    /**
+      * The schema migrates on apply: an aws_lambda_invocation of the migrate function re-runs when
+      * its code or settings change, and the aliases (new code) move only after it.
+      */
+    "migrations run on apply, before new code goes live": (config) => {
+        const invocations = resources(config, "aws_lambda_invocation").filter((i) => references(i.body.function_name, 'aws_lambda_function.this["migrate"].'));
+        if (invocations.length !== 1) return [`${invocations.length} aws_lambda_invocation of the migrate function, expected 1`];
+        const [invocation] = invocations;
+        const problems = [];
+        const triggers = JSON.stringify(invocation.body.triggers ?? {});
+        if (!triggers.includes('aws_lambda_function.this[\\"migrate\\"].source_code_hash')) problems.push(`aws_lambda_invocation.${invocation.name}: triggers do not include the migrate function's source_code_hash`);
+        if (!triggers.includes("local.function_environments.migrate")) problems.push(`aws_lambda_invocation.${invocation.name}: triggers do not include the migrate function's settings`);
+        for (const a of resources(config, "aws_lambda_alias")) {
+            if (!asList(a.body.depends_on).includes(`\${aws_lambda_invocation.${invocation.name}}`)) problems.push(`aws_lambda_alias.${a.name}: may move before the migration ran`);
+        }
+        return problems;
+    },
+
+    /** Each function runs with a role of its own (no two functions share one, so none borrows rights). */
+    "one role per function": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const byRole = new Map();
+        for (const f of fns) {
+            const role = roleOf(f);
+            if (!role) { byRole.set(`${f.address}.role`, [f.key]); continue; }
+            byRole.set(role, [...(byRole.get(role) ?? []), f.key]);
+        }
+        return [...byRole].filter(([role, keys]) => keys.length > 1 || role.endsWith(".role"))
+            .map(([role, keys]) => (role.endsWith(".role") ? `${role}: not an aws_iam_role of the configuration` : `${role}: shared by [${keys}]`));
+    },
+
+    /**
+      * kms:GenerateDataKey (a new data key: writing an SSE-KMS object) only for functions whose role
+      * may write objects; reading needs kms:Decrypt alone.
+      */
+    "data keys only for functions that write objects": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        return fns.filter((f) => {
+            const sts = functionStatements(config, f);
+            return granting(sts, "kms:GenerateDataKey").length > 0 && granting(sts, "s3:PutObject").length === 0;
+        }).map((f) => `${f.address}: kms:GenerateDataKey without any s3:PutObject`);
+    },
+
+    /** Every lifecycle rule names its filter: an empty `filter {}` plans a change on every apply. */
+    "lifecycle rules have an explicit filter": (config) => resources(config, "aws_s3_bucket_lifecycle_configuration").flatMap((lc) =>
+        blocks(lc.body, "rule").flatMap((r) => {
+            const filter = blocks(r, "filter");
+            if (filter.length === 0) return [`aws_s3_bucket_lifecycle_configuration.${lc.name} rule ${r.id}: no filter`];
+            return filter.some((f) => Object.keys(f).length === 0) ? [`aws_s3_bucket_lifecycle_configuration.${lc.name} rule ${r.id}: empty filter {} (use filter { prefix = "" } for the whole bucket)`] : [];
+        })),
+
+    /**
+      * Log groups that services deliver to through a CloudWatch Logs resource policy (Step
+      * Functions execution logs, API Gateway access logs) are under /aws/vendedlogs/, which keeps
+      * that policy under its size limit.
+      */
+    "vended logs go to /aws/vendedlogs/ log groups": (config) => {
+        const destinations = [
+            ...resources(config, "aws_sfn_state_machine").map((m) => [`aws_sfn_state_machine.${m.name}`, block(m.body, "logging_configuration")?.log_destination]),
+            ...resources(config, "aws_apigatewayv2_stage").map((s) => [`aws_apigatewayv2_stage.${s.name}`, block(s.body, "access_log_settings")?.destination_arn]),
+        ].filter(([, d]) => d !== undefined);
+        return destinations.flatMap(([where, destination]) => {
+            const group = String(destination).match(/aws_cloudwatch_log_group\.([A-Za-z0-9_]+)\./);
+            const name = group && resource(config, "aws_cloudwatch_log_group", group[1])?.body.name;
+            return typeof name === "string" && name.startsWith("/aws/vendedlogs/") ? [] : [`${where}: logs to ${group ? `aws_cloudwatch_log_group.${group[1]} (${name})` : destination}, not a /aws/vendedlogs/ log group`];
+        });
+    },
+
+    /**
+      * A function in the VPC is created after the endpoints it calls from its first invocation and
+      * its role's policy, and a destroy swaps its security groups first (replace_security_groups_on_destroy),
+      * so Lambda's ENIs do not hold the functions' security group for 20-40 minutes.
+      */
+    "VPC functions wait for the endpoints and let go of their security groups on destroy": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const endpoints = resources(config, "aws_vpc_endpoint").map((e) => `\${aws_vpc_endpoint.${e.name}}`);
+        return fns.filter((f) => block(f.body, "vpc_config")).flatMap((f) => {
+            const dependsOn = asList(f.body.depends_on);
+            return [
+                ...endpoints.filter((e) => !dependsOn.includes(e)).map((e) => `${f.address}: does not depend on ${e.slice(2, -1)}`),
+                ...(dependsOn.some((d) => d.startsWith("${aws_iam_role_policy.")) ? [] : [`${f.address}: does not depend on its role's policy`]),
+                ...(isTrue(f.body.replace_security_groups_on_destroy) ? [] : [`${f.address}: replace_security_groups_on_destroy is not true`]),
+            ];
+        });
+    },
+
+    /** Lambda's REPORT line (duration, billed time, memory) is an INFO system log: keep it. */
+    "Lambda system logs keep the REPORT lines": (config) => lambdaFunctions(config)
+        .filter((f) => !["INFO", "DEBUG", "TRACE"].includes(block(f.body, "logging_config")?.system_log_level ?? "INFO"))
+        .map((f) => `${f.address}: system_log_level ${block(f.body, "logging_config").system_log_level} drops the REPORT lines (use INFO)`),
+
+    /**
+      * List calls are authorised on the resources they list, not on the one the caller later uses:
+      * scoped to one resource they are denied.
+      */
+    "list calls are not scoped to one resource": (config) => {
+        const listCalls = ["logs:DescribeLogGroups", "ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"];
+        return statements(config).flatMap(({ doc, sid, effect, s }) => {
+            if (effect !== "Allow") return [];
+            return asList(s.actions).filter((a) => listCalls.includes(a)).flatMap((a) =>
+                asList(s.resources).filter((r) => !String(r).endsWith("*")).map((r) => `data.aws_iam_policy_document.${doc} ${sid}: ${a} scoped to ${r} (a list call needs the account's resources)`));
+        });
+    },
+
+    "reserved concurrency only from variables defaulting to none": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        return fns.flatMap((f) => {
+            const value = f.body.reserved_concurrent_executions;
+            if (value === undefined || value === null) return [];
+            const variable = typeof value === "string" && value.match(/^\$\{var\.([A-Za-z0-9_]+)\}$/);
+            if (!variable) return [`${f.address}: reserved_concurrent_executions = ${JSON.stringify(value)} is not a variable (a fixed reservation can exceed the account's quota)`];
+            const v = config.variables[variable[1]];
+            if (!v) return [`${f.address}: variable ${variable[1]} is not declared`];
+            return v.default === null ? [] : [`${f.address}: variable ${variable[1]} defaults to ${JSON.stringify(v.default)}, not null (no reservation)`];
+        });
+    },
+
+    /**
+      * Every function publishes a version and has an alias on it; every caller (the workflow's
+      * Tasks, the state machine's invoke grant, the HTTP API integrations and permissions) names the
+      * alias, so a bad deploy rolls back by moving the alias.
+      */
+    "functions are published and invoked through their aliases": (config) => {
+        const { fns, unreadable } = readableFunctions(config);
+        if (unreadable.length) return unreadable;
+        const problems = [];
+        const aliases = instances(config, "aws_lambda_alias");
+        const alias = /^\$\{aws_lambda_alias\.[A-Za-z0-9_]+(\["[a-z0-9_]+"\])?\.(arn|invoke_arn|name)\}$/;
+        for (const f of fns) {
+            if (!isTrue(f.body.publish)) problems.push(`${f.address}: publish is not true (no version to roll back to)`);
+            if (!aliases.some((a) => a.body.function_version === `\${${f.address}.version}`)) problems.push(`${f.address}: no aws_lambda_alias on its published version`);
+        }
+        for (const binding of templatefileBindings(config)) {
+            for (const [name, value] of Object.entries(binding.values)) {
+                if (name.endsWith("_function_arn") && !alias.test(value)) problems.push(`${binding.where}: ${name} = ${value} is not an alias ARN`);
+            }
+        }
+        for (const { doc, sid, effect, s } of statements(config)) {
+            if (effect !== "Allow" || !asList(s.actions).includes("lambda:InvokeFunction")) continue;
+            for (const r of asList(s.resources)) if (!alias.test(r)) problems.push(`data.aws_iam_policy_document.${doc} ${sid}: lambda:InvokeFunction on ${r}, not an alias`);
+        }
+        for (const i of resources(config, "aws_apigatewayv2_integration")) {
+            if (references(i.body.integration_uri, "aws_lambda_") && !alias.test(i.body.integration_uri)) problems.push(`aws_apigatewayv2_integration.${i.name}: integration_uri ${i.body.integration_uri} is not an alias`);
+        }
+        for (const p of resources(config, "aws_lambda_permission")) {
+            if (!alias.test(p.body.qualifier ?? "")) problems.push(`aws_lambda_permission.${p.name}: no alias qualifier (the permission would not cover the alias the API invokes)`);
+        }
+        return problems;
+    },
+});
 
 /** Runs every rule (or the named ones): { rule: [violations] }. */
 export function runRules(config, names = Object.keys(rules)) {

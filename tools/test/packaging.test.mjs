@@ -112,7 +112,7 @@ test("every zip Terraform references (filename and source_code_hash) is one pack
     const config = await loadConfig();
     const { zips } = packagedFunctions();
     const lambdas = lambdaPackages(config);
-    assert.equal(lambdas.length, 7);
+    assert.equal(lambdas.length, 8);
     for (const l of lambdas) {
         assert.ok(zips.includes(l.filename), `${l.name}: ${l.filename} not in ${zips}`);
         assert.equal(l.hashOf, l.filename, `${l.name}: source_code_hash hashes the same file`);
@@ -131,6 +131,7 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
         upload_url: "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
         run_status: "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync",
         replay_check: "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync",
+        migrate: "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync",
     };
     for (const l of lambdaPackages(config)) {
         assert.equal(l.handler, expected[l.name], l.name);
@@ -144,10 +145,10 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
 test("the function environments hold identifiers only (object store, database endpoint, secret ARNs)", async () => {
     const config = await loadConfig();
     const env = Object.fromEntries(lambdaPackages(config).map((l) => [l.name, l.environment]));
-    for (const [name, text] of Object.entries(env)) assert.match(text, /DATAPROCESS_OBJECT_STORE\s*=\s*"s3"|"DATAPROCESS_OBJECT_STORE":"s3"/, name);
-    assert.match(env.anonymization, /DATAPROCESS_HMAC_SECRET_ID = aws_secretsmanager_secret\.hmac_key\.arn/);
-    for (const name of ["consolidation", "record_failure"]) {
-        for (const v of ["DATAPROCESS_DB_HOST", "DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME", "DATAPROCESS_DB_SECRET_ID"]) assert.ok(env[name].includes(v), `${name}: ${v}`);
-        assert.ok(env[name].includes("master_user_secret[0].secret_arn"), `${name}: the managed secret's ARN`);
+    for (const [name, text] of Object.entries(env)) assert.match(text, /"DATAPROCESS_OBJECT_STORE":"s3"/, name);
+    assert.match(env.anonymization, /"DATAPROCESS_HMAC_SECRET_ID":"\$\{aws_secretsmanager_secret\.hmac_key\.arn\}"/);
+    for (const name of ["consolidation", "record_failure", "replay_check", "run_status", "migrate"]) {
+        for (const v of ["DATAPROCESS_DB_HOST", "DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME", "DATAPROCESS_DB_SSL_ROOT_CERT"]) assert.ok(env[name].includes(v), `${name}: ${v}`);
     }
+    assert.ok(env.migrate.includes("master_user_secret[0].secret_arn"), "migrate: the managed secret's ARN");
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -78,4 +78,82 @@ test("terraform.sh deploy without a saved plan says to run make plan", () => {
     // backend.hcl is git-ignored: in a clean clone the backend check fires first, otherwise the plan check.
     assert.equal(r.status, 1);
     assert.match(r.stderr, /error: (backend\.hcl is missing|no saved plan \(tfplan\): run 'make plan' first)/);
+});
+
+// The reserved-concurrency check of `plan`, called on its own (the script, sourced, only defines
+// its functions): a stand-in terraform prints a saved plan's JSON, a stand-in aws the account's
+// Lambda settings.
+function quotaBin(name, { limit, unreserved, aws = true, awsFails = false }) {
+    const bin = path.join(temp, name);
+    mkdirSync(bin, { recursive: true });
+    const write = (cmd, body) => { writeFileSync(path.join(bin, cmd), `#!/bin/sh\n${body}\n`); chmodSync(path.join(bin, cmd), 0o755); };
+    write("terraform", 'case "$1" in version) echo "Terraform v1.11.4";; show) cat "$FAKE_PLAN_JSON";; *) exit 3;; esac');
+    if (aws) {
+        write("aws", awsFails
+            ? 'echo "An error occurred (AccessDeniedException)" >&2; exit 254'
+            : `if [ "$1 $2" = "lambda get-account-settings" ]; then printf '%s\\t%s\\n' ${limit} ${unreserved}; echo "$*" > "${bin}/aws-args"; else echo 123456789012; fi`);
+    }
+    return bin;
+}
+
+/** A `terraform show -json` plan with these functions: { name: [reservation before (null: new), after] }. */
+function planJson(name, functions) {
+    const file = path.join(temp, `${name}.plan.json`);
+    const resource_changes = Object.entries(functions).map(([fn, [before, after]]) => ({
+        address: `aws_lambda_function.this["${fn}"]`,
+        type: "aws_lambda_function",
+        change: {
+            actions: before === null ? ["create"] : ["update"],
+            before: before === null ? null : { function_name: `dp-dev-${fn}`, reserved_concurrent_executions: before },
+            after: { function_name: `dp-dev-${fn}`, reserved_concurrent_executions: after },
+        },
+    }));
+    writeFileSync(file, JSON.stringify({ format_version: "1.2", resource_changes }));
+    return file;
+}
+
+function checkQuota(bin, plan) {
+    return spawnSync("bash", ["-c", 'source "$1"; PLAN_FILE=tfplan; check_reserved_concurrency', "check", script], {
+        encoding: "utf8",
+        env: { PATH: `${bin}:${path.dirname(process.execPath)}:/usr/bin:/bin`, HOME: path.join(temp, "home"), FAKE_PLAN_JSON: plan },
+    });
+}
+
+test("terraform.sh plan: no reservation needs no quota check (and no AWS CLI)", () => {
+    const r = checkQuota(quotaBin("noreserve", { aws: false }), planJson("none", { consolidation: [null, -1], "run-status": [null, -1] }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "");
+});
+
+test("terraform.sh plan refuses a reservation that would leave fewer than 100 unreserved (a new account's quota of 10)", () => {
+    const bin = quotaBin("quota10", { limit: 10, unreserved: 10 });
+    const r = checkQuota(bin, planJson("small", { consolidation: [null, 2], "run-status": [null, -1] }));
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^error: the plan reserves 2 concurrent executions \(dp-dev-consolidation=2\), which would leave 8 of the account's 10 unreserved; Lambda keeps at least 100 unreserved\. Set the reservations to null/);
+    assert.match(readFileSync(path.join(bin, "aws-args"), "utf8"), /^lambda get-account-settings --query /);
+});
+
+test("terraform.sh plan accepts a reservation the quota can give, and says what is left", () => {
+    const r = checkQuota(quotaBin("quota1000", { limit: 1000, unreserved: 1000 }), planJson("fits", { consolidation: [null, 2], "run-status": [null, 3] }));
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, "reserved concurrency: 5 (dp-dev-consolidation=2 dp-dev-run-status=3) of the account's 1000, 995 left unreserved\n");
+});
+
+test("terraform.sh plan counts what the functions reserve today as given back (a kept reservation is not counted twice)", () => {
+    // 1000 in the account, 850 reserved elsewhere, 50 by Consolidation today: 100 unreserved.
+    const bin = quotaBin("kept", { limit: 1000, unreserved: 100 });
+    assert.equal(checkQuota(bin, planJson("kept", { consolidation: [50, 50] })).status, 0);
+    const raised = checkQuota(bin, planJson("raised", { consolidation: [50, 51] }));
+    assert.equal(raised.status, 1);
+    assert.match(raised.stderr, /would leave 99 of the account's 1000 unreserved/);
+});
+
+test("terraform.sh plan refuses a reservation it cannot check (no AWS CLI, or the call fails)", () => {
+    const plan = planJson("unchecked", { consolidation: [null, 2] });
+    const noCli = checkQuota(quotaBin("reserve-nocli", { aws: false }), plan);
+    assert.equal(noCli.status, 1);
+    assert.match(noCli.stderr, /^error: the plan reserves concurrency \(dp-dev-consolidation=2\) but the AWS CLI is not installed/);
+    const failing = checkQuota(quotaBin("reserve-denied", { awsFails: true }), plan);
+    assert.equal(failing.status, 1);
+    assert.match(failing.stderr, /^error: 'aws lambda get-account-settings' failed/);
 });

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import os from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
+import { brokenCopy, removeBlock, setEntry } from "../lib/brokencopy.mjs";
 import { rules } from "../lib/rules.mjs";
-import { loadConfig, repoRoot, terraformFiles } from "../lib/terraform.mjs";
+import { loadConfig, repoRoot } from "../lib/terraform.mjs";
 
 const config = await loadConfig();
 
@@ -14,29 +14,6 @@ for (const [name, rule] of Object.entries(rules)) {
         assert.deepEqual(rule(config), []);
     });
 }
-
-// A broken copy: the .tf files copied to a temporary directory, one edit applied, the rule run.
-const temp = mkdtempSync(path.join(os.tmpdir(), "dataprocess-tf-"));
-after(() => rmSync(temp, { recursive: true, force: true }));
-let copies = 0;
-
-async function brokenCopy(file, edit) {
-    const dir = path.join(temp, String(copies++));
-    for (const f of terraformFiles()) cpSync(f, path.join(dir, path.basename(f)));
-    const target = path.join(dir, file);
-    const before = readFileSync(target, "utf8");
-    const after = edit(before);
-    assert.notEqual(after, before, `the edit of ${file} changed nothing`);
-    writeFileSync(target, after);
-    return loadConfig(dir);
-}
-
-const removeBlock = (text, header) => {
-    const start = text.indexOf(header);
-    assert.ok(start >= 0, `block ${header} not found`);
-    const end = text.indexOf("\n}\n", start);
-    return text.slice(0, start) + text.slice(end + 3);
-};
 
 test("broken copy: removing the staging bucket's public access block fails 'no public bucket'", async () => {
     const broken = await brokenCopy("storage.tf", (t) => removeBlock(t, 'resource "aws_s3_bucket_public_access_block" "staging" {'));
@@ -63,7 +40,7 @@ test("broken copy: an inline jsonencode policy fails 'no wildcard IAM actions'",
 });
 
 test("broken copy: invoking any function fails 'lambda:InvokeFunction scoped to the function ARNs'", async () => {
-    const broken = await brokenCopy("security.tf", (t) => t.replace("aws_lambda_function.replay_check.arn,\n    ]", '"arn:aws:lambda:*:*:function:*",\n    ]'));
+    const broken = await brokenCopy("security.tf", (t) => t.replace('aws_lambda_alias.live["replay_check"].arn,\n    ]', '"arn:aws:lambda:*:*:function:*",\n    ]'));
     assert.equal(rules["lambda:InvokeFunction scoped to the function ARNs"](broken).length, 1);
 });
 
@@ -77,10 +54,36 @@ test("broken copy: a NAT gateway fails 'no NAT or internet gateway'", async () =
     assert.deepEqual(rules["no NAT or internet gateway"](broken), ["aws_nat_gateway.this: the VPC must have no path to the internet"]);
 });
 
-test("broken copy: Enrichment in the VPC fails 'only the database functions in the VPC'", async () => {
-    const broken = await brokenCopy("compute.tf", (t) => t.replace("  kms_key_arn      = aws_kms_key.this.arn\n\n  environment {\n    variables = local.common_environment",
-        "  kms_key_arn      = aws_kms_key.this.arn\n\n  vpc_config {\n    subnet_ids         = aws_subnet.private[*].id\n    security_group_ids = [aws_security_group.functions.id]\n  }\n\n  environment {\n    variables = local.common_environment"));
-    assert.equal(rules["only the database functions in the VPC"](broken).length, 1);
+test("broken copy: Enrichment in the VPC (its entry in the function map) fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "enrichment", "vpc", "true"));
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,enrichment,migrate,record_failure,replay_check,run_status], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
+});
+
+test("broken copy: RunStatus out of the VPC fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => setEntry(t, "run_status", "vpc", "false"));
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,migrate,record_failure,replay_check], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
+});
+
+test("broken copy: a vpc_config the rules cannot decide statically fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => t.replace("for_each = each.value.vpc ? [true] : []", "for_each = var.log_level == \"DEBUG\" ? [true] : []"));
+    const problems = rules["only the database functions in the VPC"](broken);
+    assert.equal(problems.length, 8, problems.join("\n"));
+    assert.match(problems[0], /^aws_lambda_function\.this\["[a-z_]+"\]: cannot be read statically \(dynamic vpc_config not statically known\)$/);
+});
+
+test("broken copy: a function written outside the map, in the VPC, fails 'only the database functions in the VPC'", async () => {
+    const broken = await brokenCopy("compute.tf", (t) => `${t}
+resource "aws_lambda_function" "extra" {
+  function_name = "extra"
+  role          = aws_iam_role.function["enrichment"].arn
+
+  vpc_config {
+    subnet_ids         = aws_subnet.private[*].id
+    security_group_ids = [aws_security_group.functions.id]
+  }
+}
+`);
+    assert.deepEqual(rules["only the database functions in the VPC"](broken), ["functions in the VPC: [consolidation,extra,migrate,record_failure,replay_check,run_status], expected [consolidation,migrate,record_failure,replay_check,run_status]"]);
 });
 
 test("broken copy: a public database instance fails the database rule", async () => {
@@ -140,7 +143,9 @@ test("broken copy: a log group without KMS fails 'log groups have retention and 
 
 test("broken copy: PassThrough tracing fails 'Lambda tracing Active and JSON logs'", async () => {
     const broken = await brokenCopy("compute.tf", (t) => t.replace('mode = "Active"', 'mode = "PassThrough"'));
-    assert.deepEqual(rules["Lambda tracing Active and JSON logs"](broken), ["aws_lambda_function.enrichment: tracing mode is not Active"]);
+    const problems = rules["Lambda tracing Active and JSON logs"](broken);
+    assert.equal(problems.length, 8, "the one block makes every function");
+    assert.ok(problems.includes('aws_lambda_function.this["enrichment"]: tracing mode is not Active'), problems.join("\n"));
 });
 
 test("broken copy: ingress from 0.0.0.0/0 fails 'no security group ingress from 0.0.0.0/0'", async () => {
@@ -155,7 +160,7 @@ test("broken copy: a password variable in a function's environment fails the sec
         '    DATAPROCESS_OBJECT_STORE = "s3"\n',
         '    DATAPROCESS_OBJECT_STORE = "s3"\n    DATAPROCESS_DB_PASSWORD  = var.db_password\n'));
     const problems = rules["no secret value in outputs or environment variables"](broken);
-    assert.equal(problems.length, 7, problems.join("\n")); // the shared environment reaches all seven functions
+    assert.equal(problems.length, 8, problems.join("\n")); // the shared environment reaches all eight functions
     assert.match(problems[0], /environment: references a password\/key\/secret\/token variable/);
 });
 

@@ -9,17 +9,20 @@ const config = await loadConfig();
 const template = readWorkflow();
 const bindings = templatefileBindings(config);
 const vars = bindings[0]?.vars ?? [];
-const definition = JSON.parse(renderWorkflow(template, vars));
+const definition = JSON.parse(renderWorkflow(template, vars, config.locals.function_alias));
 const states = allStates(definition);
 const state = (name) => states.find((s) => s.name === name)?.state;
 
+// The Lambda service exceptions AWS recommends retrying (Step Functions best practices), and ours.
 const TRANSIENT = [
+    "Lambda.ClientExecutionTimeoutException",
     "Lambda.ServiceException",
     "Lambda.AWSLambdaException",
     "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
     "DataProcess.TransientException",
 ];
+const THROTTLED = "Lambda.TooManyRequestsException";
+const LAMBDA_MAX_TIMEOUT = 900; // seconds, the most any function may be given (variables.tf validates it)
 
 test("the state machine's definition is templatefile(workflow.asl.json) with one variable map", () => {
     assert.equal(stateMachines(config).length, 1);
@@ -50,16 +53,21 @@ test("asl-validator rejects a broken definition (the check has teeth)", () => {
     assert.equal(aslValidator(broken).isValid, false);
 });
 
-test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda ARN after rendering)", () => {
+test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda alias ARN after rendering)", () => {
     const raw = allStates(JSON.parse(template.replace(/\$\{/g, "PLACEHOLDER{")));
     const tasks = raw.filter((s) => s.state.Type === "Task");
     assert.deepEqual(tasks.map((t) => t.name).sort(), ["Anonymization", "CheckReplay", "Consolidate", "Enrichment", "RecordFailure"]);
     for (const t of tasks) assert.match(t.state.Resource, /^PLACEHOLDER\{[a-z_]+_function_arn\}$/, t.path);
-    for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+$/);
+    for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+:live$/);
 });
 
-test("the flow: DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
-    assert.equal(definition.StartAt, "DescribeRun");
+test("the flow: CheckEvent → DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
+    assert.equal(definition.StartAt, "CheckEvent");
+    assert.equal(state("CheckEvent").Type, "Choice");
+    assert.deepEqual(state("CheckEvent").Choices.map((c) => c.Next), ["DescribeRun", "DescribeMalformedEvent"]);
+    assert.equal(state("CheckEvent").Default, "MalformedEvent");
+    assert.equal(state("DescribeMalformedEvent").Next, "RecordFailure");
+    assert.equal(state("MalformedEvent").Type, "Fail");
     assert.equal(state("DescribeRun").Type, "Pass");
     assert.equal(state("DescribeRun").Next, "CheckReplay");
     assert.equal(state("CheckReplay").Type, "Task");
@@ -82,6 +90,7 @@ test("the flow: DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymiza
 test("every Catch leads to RecordFailure with the error at $.error, and CheckReplay, Stages and Consolidate catch everything", () => {
     const catchers = states.filter((s) => s.state.Catch);
     assert.deepEqual(catchers.map((s) => s.name).sort(), ["CheckReplay", "Consolidate", "Stages"]);
+    assert.equal(state("DescribeRun").Catch, undefined, "a Pass state has no Catch: CheckEvent guards it instead");
     for (const { path, state: s } of catchers) {
         for (const c of s.Catch) {
             assert.equal(c.Next, "RecordFailure", path);
@@ -122,7 +131,39 @@ test("every Task retries transient Lambda errors with exponential backoff and fu
         assert.ok(retry.BackoffRate > 1 && retry.MaxAttempts >= 3 && retry.IntervalSeconds >= 1, path);
         assert.equal(retry.JitterStrategy, "FULL", path);
         assert.ok(retry.MaxDelaySeconds > 0, path);
+        const names = s.Retry.flatMap((r) => r.ErrorEquals);
+        assert.equal(names.length, new Set(names).size, `${path}: each error has one retrier`);
     }
+});
+
+/** Nominal delays of a retrier (before jitter): min(Interval × Backoff^k, MaxDelay) for each attempt. */
+const delays = (r) => Array.from({ length: r.MaxAttempts }, (_, k) => Math.min(r.IntervalSeconds * r.BackoffRate ** k, r.MaxDelaySeconds ?? Infinity));
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+test("a throttled Task waits out the longest function's run: on average at least two 900 s runs before it gives up", () => {
+    // FULL jitter waits a uniform [0, delay]: the expected wait is half the nominal one.
+    for (const { path, state: s } of states.filter((x) => x.state.Type === "Task")) {
+        const throttled = s.Retry.find((r) => r.ErrorEquals.includes(THROTTLED));
+        assert.ok(throttled, `${path} retries ${THROTTLED}`);
+        assert.deepEqual(throttled.ErrorEquals, [THROTTLED], `${path}: throttling has its own budget`);
+        assert.equal(throttled.JitterStrategy, "FULL", `${path}: throttled runs do not retry in step`);
+        const expected = sum(delays(throttled)) / 2;
+        assert.ok(expected >= 2 * LAMBDA_MAX_TIMEOUT, `${path}: expected throttle wait ${expected}s < ${2 * LAMBDA_MAX_TIMEOUT}s`);
+    }
+    assert.equal(Math.max(...Object.values(config.variables.lambda_timeout_seconds.default)), LAMBDA_MAX_TIMEOUT, "the budget is computed for the default consolidation timeout");
+});
+
+test("the execution timeout bounds a hung run (a day) and never cuts a run its retries would finish", () => {
+    // The longest path: every retry of every Task used, every attempt that runs taking 900 s
+    // (throttled attempts do not run), the failure path at the end.
+    const worst = (name) => {
+        const s = state(name);
+        const running = 1 + sum(s.Retry.filter((r) => !r.ErrorEquals.includes(THROTTLED)).map((r) => r.MaxAttempts));
+        return running * LAMBDA_MAX_TIMEOUT + sum(s.Retry.flatMap(delays));
+    };
+    const longest = worst("CheckReplay") + Math.max(worst("Enrichment"), worst("Anonymization")) + worst("Consolidate") + worst("RecordFailure");
+    assert.ok(definition.TimeoutSeconds >= longest, `TimeoutSeconds ${definition.TimeoutSeconds} < worst path ${longest}`);
+    assert.ok(definition.TimeoutSeconds <= 86400, "a hung run ends within a day, not a year");
 });
 
 test("Consolidate and RecordFailure wait out an Aurora auto-pause resume (DatabaseUnavailableException, longer backoff)", () => {
@@ -145,6 +186,87 @@ test("the definition carries no record data: no literal payload beyond reference
         else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
     };
     walk(definition);
-    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=Stages$|Variable=\$\.replay\.alreadyLoaded$|OutputPath=\$\.replay\.summary$)/;
+    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=(Stages|MalformedEvent)$|Variable=\$\.(replay\.alreadyLoaded|id|time|detail\.bucket\.name|detail\.object\.key|detail\.object\.etag)$|OutputPath=\$\.replay\.summary$|sourceETag=unknown$)/;
     assert.deepEqual(literals.filter((l) => !allowed.test(l)), []);
+});
+
+/** Every path a state's Parameters read ("x.$": "$.a.b"), nested objects included. */
+const parameterPaths = (parameters) => Object.entries(parameters ?? {}).flatMap(([k, v]) =>
+    v && typeof v === "object" ? parameterPaths(v) : k.endsWith(".$") && String(v).startsWith("$.") ? [v] : []);
+
+/** The problems of the CheckEvent guard: a path DescribeRun reads that is not tested for presence, then type. */
+function guardProblems(def) {
+    const guard = def.States.CheckEvent?.Choices?.find((c) => c.Next === "DescribeRun");
+    if (!guard) return ["no CheckEvent choice leads to DescribeRun"];
+    const checks = guard.And ?? [guard];
+    return parameterPaths(def.States.DescribeRun.Parameters).flatMap((p) => {
+        const at = checks.findIndex((c) => c.Variable === p && c.IsPresent === true);
+        const typed = checks.findIndex((c) => c.Variable === p && Object.keys(c).some((k) => k.startsWith("Is") && k !== "IsPresent"));
+        if (at < 0) return [`${p}: DescribeRun reads it, CheckEvent does not test IsPresent (a missing path is an uncatchable States.Runtime)`];
+        return typed > at ? [] : [`${p}: no type test after its IsPresent`];
+    });
+}
+
+test("CheckEvent tests every path DescribeRun reads, presence before type", () => {
+    assert.deepEqual(parameterPaths(state("DescribeRun").Parameters).sort(), ["$.detail.bucket.name", "$.detail.object.etag", "$.detail.object.key", "$.id", "$.time"]);
+    assert.deepEqual(guardProblems(definition), []);
+});
+
+test("broken definition: a DescribeRun path without its guard is caught", () => {
+    const broken = structuredClone(definition);
+    broken.States.CheckEvent.Choices[0].And = broken.States.CheckEvent.Choices[0].And.filter((c) => c.Variable !== "$.detail.object.etag");
+    assert.deepEqual(guardProblems(broken), ["$.detail.object.etag: DescribeRun reads it, CheckEvent does not test IsPresent (a missing path is an uncatchable States.Runtime)"]);
+});
+
+// The guard on the local engine, RecordFailure answered by a stand-in that keeps its input.
+async function runOnEngine(input) {
+    if (typeof Promise.withResolvers !== "function") {
+        Promise.withResolvers = function withResolvers() {
+            let resolve; let reject;
+            const promise = new this((res, rej) => { resolve = res; reject = rej; });
+            return { promise, resolve, reject };
+        };
+    }
+    const { StateMachine } = await import("aws-local-stepfunctions");
+    const recorded = [];
+    const machine = new StateMachine(structuredClone(definition), { validationOptions: { checkPaths: true } });
+    const fail = () => { throw new Error("no Lambda in this test"); };
+    const execution = machine.run(input, {
+        overrides: {
+            taskResourceLocalHandlers: {
+                RecordFailure: (payload) => { recorded.push(payload); return { runId: payload.runId, status: "failed" }; },
+                CheckReplay: fail, Enrichment: fail, Anonymization: fail, Consolidate: fail,
+            },
+        },
+    });
+    try {
+        await execution.result;
+        return { status: "SUCCEEDED", recorded };
+    } catch (error) {
+        return { status: "FAILED", error: (error.getCause?.() ?? error.cause)?.name ?? error.name, recorded };
+    }
+}
+
+test("an event that names its source but lacks the rest reaches RecordFailure with a complete RunFailure", async () => {
+    const run = await runOnEngine({ id: "not-checked", time: "2026-11-27T08:00:00Z", detail: { bucket: { name: "in" }, object: { key: "incoming/x.json" } } });
+    assert.equal(run.status, "FAILED");
+    assert.equal(run.error, "DataProcess.RunFailed");
+    assert.equal(run.recorded.length, 1);
+    const failure = run.recorded[0];
+    assert.match(failure.runId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    assert.ok(!Number.isNaN(Date.parse(failure.startedAt)), failure.startedAt);
+    assert.deepEqual({ ...failure, runId: undefined, startedAt: undefined }, {
+        runId: undefined,
+        startedAt: undefined,
+        source: { bucket: "in", key: "incoming/x.json" },
+        sourceETag: "unknown",
+        profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-key" },
+        staging: { bucket: "stand-in-staging-bucket", prefix: "stand-in-staging-prefix" },
+        error: { Error: "DataProcess.MalformedEvent", Cause: state("DescribeMalformedEvent").Parameters.error.Cause },
+    });
+});
+
+test("an input that names no source fails the execution at once, as DataProcess.MalformedEvent", async () => {
+    const run = await runOnEngine({ hello: "world" });
+    assert.deepEqual(run, { status: "FAILED", error: "DataProcess.MalformedEvent", recorded: [] });
 });
