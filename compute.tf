@@ -180,7 +180,10 @@ resource "aws_lambda_function" "replay_check" {
   }
 
   environment {
-    variables = merge(local.common_environment, local.database_environment)
+    # The HMAC key's ARN: the check reads the key only for its fingerprint, part of a run's identity.
+    variables = merge(local.common_environment, local.database_environment, {
+      DATAPROCESS_HMAC_SECRET_ID = aws_secretsmanager_secret.hmac_key.arn
+    })
   }
 
   logging_config {

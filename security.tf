@@ -412,8 +412,8 @@ data "aws_iam_policy_document" "record_failure" {
   }
 }
 
-# The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
-# ledger row.
+# The replay check reads the profile (for the dataset and its hash), the HMAC key (for its fingerprint:
+# a run's identity includes both) and the run ledger; it writes only a skipped ledger row.
 data "aws_iam_policy_document" "replay_check" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["replay_check"].json,
@@ -425,6 +425,13 @@ data "aws_iam_policy_document" "replay_check" {
     sid       = "ReadProfile"
     actions   = ["s3:GetObject"]
     resources = [local.profile_objects_arn]
+  }
+
+  # The SSM reference path is granted by database_secret; this statement pins the secret.
+  statement {
+    sid       = "HmacKey"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = [aws_secretsmanager_secret.hmac_key.arn]
   }
 }
 

@@ -82,6 +82,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         await store.WriteAsync(profile, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(Profile), ct).AsTask());
         var runId = Guid.NewGuid();
         var staging = new StagingLocation("staging", "runs");
+        var profileHash = Core.Profiles.ProfileLoader.Parse(System.Text.Encoding.UTF8.GetBytes(Profile), "customers.json").Hash;
         var request = new ConsolidationRequest
         {
             RunId = runId,
@@ -92,8 +93,8 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
             Staging = staging,
             Stages =
             [
-                new StageResult { RunId = runId, Stage = "enrichment", Output = staging.For(runId, "enrichment"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
-                new StageResult { RunId = runId, Stage = "anonymization", Output = staging.For(runId, "anonymization"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
+                new StageResult { RunId = runId, Stage = "enrichment", Output = staging.For(runId, "enrichment"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0, ProfileHash = profileHash },
+                new StageResult { RunId = runId, Stage = "anonymization", Output = staging.For(runId, "anonymization"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0, ProfileHash = profileHash, KeyFingerprint = "key" },
             ],
         };
         await using var sink = PostgresRecordSink.Create(database);

@@ -58,8 +58,18 @@ test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda A
     for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+$/);
 });
 
+test("the execution input's reprocess field defaults to false and must be a boolean, before DescribeRun", () => {
+    assert.equal(definition.StartAt, "Defaults");
+    assert.deepEqual(state("Defaults").Parameters, { defaults: { reprocess: false }, "input.$": "$" });
+    assert.equal(state("Defaults").Next, "ApplyDefaults");
+    assert.deepEqual(state("ApplyDefaults").Parameters, { "withDefaults.$": "States.JsonMerge($.defaults, $.input, false)" });
+    assert.equal(state("ApplyDefaults").OutputPath, "$.withDefaults");
+    assert.deepEqual(state("ReprocessIsBoolean").Choices, [{ Variable: "$.reprocess", IsBoolean: true, Next: "DescribeRun" }]);
+    assert.equal(state("ReprocessIsBoolean").Default, "InvalidReprocess");
+    assert.equal(state("InvalidReprocess").Type, "Fail");
+});
+
 test("the flow: DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
-    assert.equal(definition.StartAt, "DescribeRun");
     assert.equal(state("DescribeRun").Type, "Pass");
     assert.equal(state("DescribeRun").Next, "CheckReplay");
     assert.equal(state("CheckReplay").Type, "Task");
@@ -100,6 +110,7 @@ test("DescribeRun builds the handlers' StageRequest from the EventBridge event (
         "sourceETag.$": "$.detail.object.etag",
         profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-key" },
         staging: { bucket: "stand-in-staging-bucket", prefix: "stand-in-staging-prefix" },
+        "reprocess.$": "$.reprocess",
     });
 });
 
@@ -145,6 +156,6 @@ test("the definition carries no record data: no literal payload beyond reference
         else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
     };
     walk(definition);
-    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=Stages$|Variable=\$\.replay\.alreadyLoaded$|OutputPath=\$\.replay\.summary$)/;
+    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=Stages$|Default=InvalidReprocess$|OutputPath=\$\.withDefaults$|Variable=\$\.reprocess$|Variable=\$\.replay\.alreadyLoaded$|OutputPath=\$\.replay\.summary$)/;
     assert.deepEqual(literals.filter((l) => !allowed.test(l)), []);
 });

@@ -8,13 +8,19 @@ namespace DataProcess.Core.Staging;
 /// <summary>Streams the source and writes each record with its personal fields anonymized.</summary>
 public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)
 {
-    public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default) =>
-        RecordStage.RunAsync(
+    public async Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default)
+    {
+        // One key for every worker, and its fingerprint in the result: the run's identity names the key that
+        // made its pseudonyms.
+        var key = await keys.GetKeyAsync(cancellationToken);
+        var result = await RecordStage.RunAsync(
             ConsolidationStage.Anonymization,
             request,
             store,
-            async (profile, ct) => new Transform(new RecordAnonymizer(profile, await keys.GetKeyAsync(ct))),
+            (profile, _) => Task.FromResult<IRecordTransform>(new Transform(new RecordAnonymizer(profile, key))),
             cancellationToken);
+        return result with { KeyFingerprint = key.Fingerprint };
+    }
 
     private sealed class Transform(RecordAnonymizer anonymizer) : IRecordTransform, IDisposable
     {

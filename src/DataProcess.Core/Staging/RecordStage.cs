@@ -73,6 +73,7 @@ internal static class RecordStage
             Rejected = counts.Rejected,
             BytesRead = counts.BytesRead,
             Seconds = stopwatch.Elapsed.TotalSeconds,
+            ProfileHash = profile.Hash,
         };
     }
 
