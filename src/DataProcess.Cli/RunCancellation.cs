@@ -72,61 +72,18 @@ internal static class RunCancellation
     }
 
     /// <summary>A read stream whose reads stop when the run is cancelled, whatever token the reader passes.</summary>
-    private sealed class CancellableReadStream(Stream inner, CancellationToken run) : Stream
+    private sealed class CancellableReadStream(Stream inner, CancellationToken run) : ForwardingReadStream(inner)
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => throw new NotSupportedException();
-        }
-
         public override int Read(byte[] buffer, int offset, int count)
         {
             run.ThrowIfCancellationRequested();
-            return inner.Read(buffer, offset, count);
+            return Inner.Read(buffer, offset, count);
         }
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
             using var token = Link(cancellationToken, run);
-            return await inner.ReadAsync(buffer, token.Token);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
+            return await Inner.ReadAsync(buffer, token.Token);
         }
     }
 

@@ -132,7 +132,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         var input = _cli.File("customers.json", "{\"result\":[" + string.Join(",\n", Enumerable.Range(0, 2000).Select(i => $$"""{"id":"c{{i}}","email":"c{{i}}@example.org","name":"Name {{i}}"}""")) + "]}");
         var profile = _cli.Profile(Profile);
         await using var sink = PostgresRecordSink.Create(database);
-        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => new DiskFullObjectStore(store, capacity: 16 * 1024));
+        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => DiskFull(store, capacity: 16 * 1024));
 
         var act = () => pipeline.RunAsync(input, profile, new Cli.RunProgress(), CancellationToken.None);
 
@@ -150,69 +150,15 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
     /// The object store of a machine whose disk fills up: writes throw IOException("No space left on device")
     /// once <paramref name="capacity"/> bytes of staging output were written, as a real full disk would.
     /// </summary>
-    private sealed class DiskFullObjectStore(IObjectStore inner, long capacity) : IObjectStore
+    private static WriteHookedStore DiskFull(IObjectStore inner, long capacity)
     {
-        private long _written;
-
-        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.OpenReadAsync(obj, cancellationToken);
-
-        public Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
-            inner.WriteAsync(obj, (stream, ct) => produce(new CappedStream(stream, this), ct), cancellationToken);
-
-        public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default) => inner.MoveAsync(from, to, cancellationToken);
-
-        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
-
-        private void Take(int count)
+        long written = 0;
+        return new WriteHookedStore(inner, (_, count) =>
         {
-            if (Interlocked.Add(ref _written, count) > capacity)
+            if (Interlocked.Add(ref written, count) > capacity)
             {
                 throw new IOException("No space left on device");
             }
-        }
-
-        private sealed class CappedStream(Stream inner, DiskFullObjectStore disk) : Stream
-        {
-            public override bool CanRead => false;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => true;
-
-            public override long Length => inner.Length;
-
-            public override long Position
-            {
-                get => inner.Position;
-                set => throw new NotSupportedException();
-            }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                disk.Take(count);
-                inner.Write(buffer, offset, count);
-            }
-
-            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            {
-                disk.Take(buffer.Length);
-                await inner.WriteAsync(buffer, cancellationToken);
-            }
-
-            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override void Flush() => inner.Flush();
-
-            public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-        }
+        });
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using DataProcess.Core.Local;
-using DataProcess.Core.Ports;
 using DataProcess.Postgres;
 using DataProcess.Testing;
 using Npgsql;
@@ -28,17 +27,20 @@ public sealed class KillTests(PostgresFixture postgres) : IClassFixture<Postgres
         await using var sink = PostgresRecordSink.Create(database);
         using var stop = new CancellationTokenSource();
         string? partial = null;
-        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => new HookedStore(store, "enrichment.ndjson", () =>
+        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => new WriteHookedStore(store, (obj, _) =>
         {
-            // The stage's output exists as a partial file at this point; the cancellation must remove it.
-            partial = _cli.LeftoverFiles().Single(f => f.EndsWith(".partial", StringComparison.Ordinal) && f.Contains("enrichment.ndjson", StringComparison.Ordinal));
-            stop.Cancel();
+            if (obj.Key.EndsWith("enrichment.ndjson", StringComparison.Ordinal) && Interlocked.CompareExchange(ref partial, string.Empty, null) is null)
+            {
+                // The stage's output exists as a partial file at this point; the cancellation must remove it.
+                partial = _cli.LeftoverFiles().Single(f => f.EndsWith(".partial", StringComparison.Ordinal) && f.Contains("enrichment.ndjson", StringComparison.Ordinal));
+                stop.Cancel();
+            }
         }));
 
         var act = () => pipeline.RunAsync(input, _cli.Profile(Profile), new Cli.RunProgress(), stop.Token);
 
         await act.Should().ThrowAsync<Cli.RunCancelledException>();
-        partial.Should().NotBeNull();
+        partial.Should().EndWith(".partial");
         await AssertCancelledAsync(database, recordsBefore: 0);
     }
 
@@ -50,13 +52,7 @@ public sealed class KillTests(PostgresFixture postgres) : IClassFixture<Postgres
         var input = _cli.File("people.json", People(2_000));
 
         // An uncommitted row with an id of the file: the COPY waits for this transaction at that row.
-        await using var blocker = await BlockAsync(database, "INSERT INTO dataprocess.records VALUES ('people', 'p1000', '{}', 'blocker', gen_random_uuid(), now())");
-        using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => _cli.RunAsync(database, _cli.Key, stop.Token, "run", input, "--profile", _cli.Profile(Profile)));
-        await postgres.WaitForLockWaitAsync(DatabaseName(database), "COPY dataprocess.records %", running);
-        await stop.CancelAsync();
-        await blocker.DisposeAsync();
-        var run = await running;
+        var run = await RunStoppedAtAsync(database, input, "INSERT INTO dataprocess.records VALUES ('people', 'p1000', '{}', 'blocker', gen_random_uuid(), now())", "COPY dataprocess.records %");
 
         AssertStoppedBySigint(run);
         await AssertCancelledAsync(database, recordsBefore: 1);
@@ -70,14 +66,8 @@ public sealed class KillTests(PostgresFixture postgres) : IClassFixture<Postgres
         var input = _cli.File("people.json", People(2_000).Replace("\"email\":\"p7@example.org\"", "\"x\":1", StringComparison.Ordinal)); // one reject
 
         // Every record is in the table (uncommitted) when the load writes its rejects: it waits there, before the commit.
-        await using var blocker = await BlockAsync(database, "LOCK TABLE dataprocess.rejects IN ACCESS EXCLUSIVE MODE");
-        using var stop = new CancellationTokenSource();
-        var running = Task.Run(() => _cli.RunAsync(database, _cli.Key, stop.Token, "run", input, "--profile", _cli.Profile(Profile)));
-        await postgres.WaitForLockWaitAsync(DatabaseName(database), "INSERT INTO dataprocess.rejects %", running);
-        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(1, "the loaded rows are not visible before the commit");
-        await stop.CancelAsync();
-        await blocker.DisposeAsync();
-        var run = await running;
+        var run = await RunStoppedAtAsync(database, input, "LOCK TABLE dataprocess.rejects IN ACCESS EXCLUSIVE MODE", "INSERT INTO dataprocess.rejects %", async () =>
+            (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(1, "the loaded rows are not visible before the commit"));
 
         AssertStoppedBySigint(run);
         await AssertCancelledAsync(database, recordsBefore: 1);
@@ -185,6 +175,26 @@ public sealed class KillTests(PostgresFixture postgres) : IClassFixture<Postgres
         _cli.LeftoverDirectories().Should().BeEmpty("no run directory");
     }
 
+    /// <summary>
+    /// Runs the CLI in-process while the test holds <paramref name="blockSql"/> open, waits until the run waits on it in a
+    /// statement like <paramref name="statementLike"/>, cancels the run there (what Ctrl-C does) and lets it go on.
+    /// </summary>
+    private async Task<CliRun> RunStoppedAtAsync(string database, string input, string blockSql, string statementLike, Func<Task>? whileStopped = null)
+    {
+        await using var blocker = await BlockAsync(database, blockSql);
+        using var stop = new CancellationTokenSource();
+        var running = Task.Run(() => _cli.RunAsync(database, _cli.Key, stop.Token, "run", input, "--profile", _cli.Profile(Profile)));
+        await postgres.WaitForLockWaitAsync(DatabaseName(database), statementLike, running);
+        if (whileStopped is not null)
+        {
+            await whileStopped();
+        }
+
+        await stop.CancelAsync();
+        await blocker.DisposeAsync();
+        return await running;
+    }
+
     /// <summary>Runs <paramref name="sql"/> in a transaction that stays open until the returned connection is disposed.</summary>
     private static async Task<NpgsqlConnection> BlockAsync(string database, string sql)
     {
@@ -243,72 +253,5 @@ public sealed class KillTests(PostgresFixture postgres) : IClassFixture<Postgres
         using var guard = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // a hang fails the test instead of the run
         await process.WaitForExitAsync(guard.Token);
         return (process.ExitCode, await error);
-    }
-
-    /// <summary>Calls <paramref name="hook"/> when the stage writing <paramref name="key"/> writes its first bytes.</summary>
-    private sealed class HookedStore(IObjectStore inner, string key, Action hook) : IObjectStore
-    {
-        private int _fired;
-
-        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.OpenReadAsync(obj, cancellationToken);
-
-        public Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
-            obj.Key.EndsWith(key, StringComparison.Ordinal)
-                ? inner.WriteAsync(obj, (stream, ct) => produce(new HookedStream(stream, () =>
-                {
-                    if (Interlocked.Exchange(ref _fired, 1) == 0)
-                    {
-                        hook();
-                    }
-                }), ct), cancellationToken)
-                : inner.WriteAsync(obj, produce, cancellationToken);
-
-        public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default) => inner.MoveAsync(from, to, cancellationToken);
-
-        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
-
-        private sealed class HookedStream(Stream inner, Action beforeWrite) : Stream
-        {
-            public override bool CanRead => false;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => true;
-
-            public override long Length => inner.Length;
-
-            public override long Position
-            {
-                get => inner.Position;
-                set => throw new NotSupportedException();
-            }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                beforeWrite();
-                inner.Write(buffer, offset, count);
-            }
-
-            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            {
-                beforeWrite();
-                await inner.WriteAsync(buffer, cancellationToken);
-            }
-
-            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override void Flush() => inner.Flush();
-
-            public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-        }
     }
 }
