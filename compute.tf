@@ -109,7 +109,10 @@ locals {
     })
     consolidation  = merge(local.common_environment, local.app_database_environment)
     record_failure = merge(local.common_environment, local.app_database_environment)
-    replay_check   = merge(local.common_environment, local.app_database_environment)
+    # The HMAC key secret's ARN: the replay check compares the key's fingerprint, never the key.
+    replay_check = merge(local.common_environment, local.app_database_environment, {
+      DATAPROCESS_HMAC_SECRET_ID = aws_secretsmanager_secret.hmac_key.arn
+    })
     upload_url = merge(local.common_environment, {
       DATAPROCESS_UPLOAD_BUCKET         = aws_s3_bucket.input.id
       DATAPROCESS_UPLOAD_PREFIX         = local.incoming_prefix

@@ -408,6 +408,7 @@ data "aws_iam_policy_document" "anonymization" {
     data.aws_iam_policy_document.function_common["anonymization"].json,
     data.aws_iam_policy_document.read_profile.json,
     data.aws_iam_policy_document.object_writer.json,
+    data.aws_iam_policy_document.hmac_key.json,
   ]
 
   statement {
@@ -421,8 +422,11 @@ data "aws_iam_policy_document" "anonymization" {
     actions   = ["s3:PutObject", "s3:AbortMultipartUpload"]
     resources = [local.staging_objects_arn]
   }
+}
 
-  # The HMAC key, through the SSM reference path (see database_secret for why both are needed).
+# The HMAC key, through the SSM reference path (see database_secret for why both are needed):
+# Anonymization makes pseudonyms with it, the replay check only its fingerprint (a run's identity).
+data "aws_iam_policy_document" "hmac_key" {
   statement {
     sid       = "HmacKeyReference"
     actions   = ["ssm:GetParameter"]
@@ -494,13 +498,14 @@ data "aws_iam_policy_document" "migrate" {
   ]
 }
 
-# The replay check reads the profile (for the dataset) and the run ledger; it writes only a skipped
-# ledger row.
+# The replay check reads the profile (for the dataset and its hash), the HMAC key (for its
+# fingerprint) and the run ledger; it writes only a skipped ledger row.
 data "aws_iam_policy_document" "replay_check" {
   source_policy_documents = [
     data.aws_iam_policy_document.function_common["replay_check"].json,
     data.aws_iam_policy_document.read_profile.json,
     data.aws_iam_policy_document.app_database.json,
+    data.aws_iam_policy_document.hmac_key.json,
   ]
 }
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using DataProcess.Cli.Samples;
 using DataProcess.Core.Local;
@@ -17,18 +18,22 @@ internal sealed record CliConsole(IAnsiConsole Ansi, TextWriter Out, TextWriter 
 
 /// <summary>
 /// The <c>dataprocess</c> command line. Exit codes: 0 success (a skipped replay too), 1 the input,
-/// profile or key was refused or the run failed (one <c>error:</c> line on stderr), 2 usage.
+/// profile or key was refused or the run failed (one <c>error:</c> line on stderr), 2 usage, 130 / 143
+/// stopped by SIGINT / SIGTERM (128 + the signal's number, as a shell reports a killed process).
 /// </summary>
 internal static class DataProcessCli
 {
     public const int Success = 0;
     public const int Failed = 1;
     public const int Usage = 2;
+    public const int Interrupted = 130;
+    public const int Terminated = 143;
 
     public const string DatabaseVariable = "DATAPROCESS_DATABASE";
     public const string LocalDirectoryVariable = "DATAPROCESS_LOCAL_DIR";
 
-    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken)
+    /// <param name="stopSignal">Which signal cancelled <paramref name="cancellationToken"/> (SIGINT when not known).</param>
+    public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken, Func<PosixSignal?>? stopSignal = null)
     {
         var root = new RootCommand("DataProcess: stream JSON files through enrichment and anonymization into PostgreSQL.");
         root.Subcommands.Add(RunCommand(console));
@@ -55,10 +60,13 @@ internal static class DataProcessCli
         {
             return await parsed.InvokeAsync(new InvocationConfiguration { Output = console.Out, Error = console.Error, EnableDefaultExceptionHandler = false }, cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException e) when (cancellationToken.IsCancellationRequested)
         {
-            await console.Error.WriteLineAsync("error: cancelled; nothing of the run was loaded");
-            return Failed;
+            var signal = stopSignal?.Invoke() ?? PosixSignal.SIGINT;
+            await console.Error.WriteLineAsync(e is RunCancelledException cancelled
+                ? $"error: stopped by {signal}: run {cancelled.RunId:D} is recorded as failed ({RunCancelledException.Reason}) and loaded nothing"
+                : $"error: stopped by {signal}: nothing was loaded");
+            return signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
         }
         catch (Exception e)
         {
@@ -91,9 +99,10 @@ internal static class DataProcessCli
         var keyFile = new Option<FileInfo?>("--key-file") { Description = "The HMAC key (base64, at least 32 bytes). Default: $DATAPROCESS_HMAC_KEY." };
         var localDir = LocalDirectoryOption(console);
         var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
+        var reprocess = new Option<bool>("--reprocess") { Description = "Load the file again even when the same content already loaded with the same profile and key." };
         var command = new Command("run", "Run the whole pipeline locally: the same handlers, in the state machine's order.")
         {
-            input, profile, keyFile, localDir, json,
+            input, profile, keyFile, localDir, json, reprocess,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -117,7 +126,7 @@ internal static class DataProcessCli
 
             var pipeline = new LocalPipeline(sink, keys, directory);
             var progress = new RunProgress();
-            var result = await ProgressDisplay.RunAsync(console, progress, () => pipeline.RunAsync(inputFile.FullName, profileFile.FullName, progress, ct));
+            var result = await ProgressDisplay.RunAsync(console, progress, () => pipeline.RunAsync(inputFile.FullName, profileFile.FullName, progress, ct, parse.GetValue(reprocess)));
             await WriteSummaryAsync(console, result, parse.GetValue(json));
             return Success;
         });
@@ -135,19 +144,35 @@ internal static class DataProcessCli
 
         var megabytes = result.SourceBytes / 1_000_000.0;
         var rate = result.Seconds > 0 ? megabytes / result.Seconds : 0;
-        var lines = new[]
+        var lines = new List<(string, string)>
         {
             ("run", summary.RunId.ToString("D")),
             ("status", summary.Status),
+        };
+        if (summary.MatchedRunId is { } matched)
+        {
+            lines.Add(("same as", $"{matched:D} (same content, profile and key)"));
+        }
+
+        lines.AddRange(
+        [
             ("dataset", summary.Dataset),
             ("records", summary.Records.ToString(CultureInfo.InvariantCulture)),
             ("rejected", summary.Rejected.ToString(CultureInfo.InvariantCulture)),
             ("duplicates", summary.Duplicates.ToString(CultureInfo.InvariantCulture)),
+        ]);
+        if (summary.Superseded > 0)
+        {
+            lines.Add(("superseded", $"{summary.Superseded.ToString(CultureInfo.InvariantCulture)} (ids a newer file holds; its rows stay)"));
+        }
+
+        lines.AddRange(
+        [
             ("seconds", result.Seconds.ToString("0.00", CultureInfo.InvariantCulture)),
             ("MB/s", summary.Status == "skipped"
                 ? $"- (already loaded; {megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB not read again)"
                 : rate.ToString("0.0", CultureInfo.InvariantCulture) + $" ({megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB)"),
-        };
+        ]);
         foreach (var (name, value) in lines)
         {
             await console.Out.WriteLineAsync($"{name + ":",-12}{value}");

@@ -39,26 +39,39 @@ internal sealed record LocalRunResult(RunSummary Summary, long SourceBytes, doub
 
 /// <summary>
 /// Runs the pipeline on one machine the way the state machine runs it in AWS (<see cref="Workflow"/>), on a
-/// directory store over the input's folder; the local failure path records the run but never moves the input.
+/// directory store under the local directory; the local failure path records the run but never moves the input.
 /// </summary>
+/// <remarks>
+/// The input is named in the ledger by its full path (<c>file:/data/exports/customers.json</c>): two files of the
+/// same name in different folders are different sources, and a source's rows are replaced by its next load. The
+/// stage outputs go to <c>store/staging/runs/&lt;run&gt;/</c> and are removed when the run ends, whatever happened;
+/// what a killed process (SIGKILL, a crash) left there is removed at the next run's start (<see cref="LocalRunClaim"/>).
+/// </remarks>
 /// <param name="wrapStore">Lets tests put a fault-injecting store (a full disk) in front of the directory store.</param>
 internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, string localDirectory, Func<IObjectStore, IObjectStore>? wrapStore = null)
 {
-    private const string SourceBucket = "source";
+    /// <summary>The bucket of the input: the file system, from its root, so the ledger names a file by its full path.</summary>
+    private const string SourceBucket = "file:";
     private const string ProfileBucket = "profiles";
     private const string StagingBucket = "staging";
+    private const string StagingPrefix = "runs";
 
-    public async Task<LocalRunResult> RunAsync(string inputPath, string profilePath, RunProgress progress, CancellationToken cancellationToken)
+    public async Task<LocalRunResult> RunAsync(string inputPath, string profilePath, RunProgress progress, CancellationToken cancellationToken, bool reprocess = false)
     {
         var stopwatch = Stopwatch.StartNew();
         var input = new FileInfo(inputPath);
         var profileFile = new FileInfo(profilePath);
-        IObjectStore store = new DirectoryObjectStore(Path.Combine(localDirectory, "store"))
-            .MapBucket(SourceBucket, input.DirectoryName!)
+        var storeRoot = Path.Combine(localDirectory, "store");
+        var root = Path.GetPathRoot(input.FullName)!;
+        IObjectStore store = new DirectoryObjectStore(storeRoot)
+            .MapBucket(SourceBucket, root)
             .MapBucket(ProfileBucket, profileFile.DirectoryName!);
         store = wrapStore?.Invoke(store) ?? store;
 
-        var source = new ObjectRef(SourceBucket, input.Name);
+        var claims = Path.Combine(localDirectory, "runs");
+        LocalRunClaim.RemoveAbandoned(claims, Path.Combine(storeRoot, StagingBucket, StagingPrefix));
+
+        var source = new ObjectRef(SourceBucket, Path.GetRelativePath(root, input.FullName).Replace(Path.DirectorySeparatorChar, '/'));
         progress.SourceBytes = input.Length;
         var head = await store.HeadAsync(source, cancellationToken);
         var request = new StageRequest
@@ -68,26 +81,29 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
             Source = source,
             SourceETag = head.ETag,
             Profile = new ObjectRef(ProfileBucket, profileFile.Name),
-            Staging = new StagingLocation(StagingBucket, "runs"),
+            Staging = new StagingLocation(StagingBucket, StagingPrefix),
+            Reprocess = reprocess,
         };
 
-        var functions = WorkflowFunctions.Create(store, sink, keys, quarantine: false) with
+        using var claim = LocalRunClaim.Take(claims, request.RunId);
+        var runStore = RunCancellation.Store(store, cancellationToken);
+        var functions = WorkflowFunctions.Create(store, sink, keys, quarantine: false, cancellationToken) with
         {
-            Enrichment = new EnrichmentFunction(new CountingObjectStore(store, progress.Counter("enrichment"))).HandleAsync,
-            Anonymization = new AnonymizationFunction(new CountingObjectStore(store, progress.Counter("anonymization")), keys).HandleAsync,
-            Consolidation = new ConsolidationFunction(new CountingObjectStore(store, progress.Counter("consolidation")), sink).HandleAsync,
+            Enrichment = new EnrichmentFunction(new CountingObjectStore(runStore, progress.Counter("enrichment"))).HandleAsync,
+            Anonymization = new AnonymizationFunction(new CountingObjectStore(runStore, progress.Counter("anonymization")), keys).HandleAsync,
+            Consolidation = new ConsolidationFunction(new CountingObjectStore(runStore, progress.Counter("consolidation")), RunCancellation.Sink(sink, cancellationToken)).HandleAsync,
         };
 
         try
         {
-            var summary = await Workflow.RunAsync(functions, request, async stages =>
+            var summary = await Workflow.RunAsync(functions, request, cancellationToken, async stages =>
                 progress.StagedBytes = (await store.HeadAsync(stages.First(s => s.Stage == Core.Staging.ConsolidationStage.Anonymization).Output, cancellationToken)).Size);
             return new LocalRunResult(summary, input.Length, stopwatch.Elapsed.TotalSeconds);
         }
         finally
         {
-            // A failed run's staging outputs (the stage that finished, or both when Consolidation failed) are of no
-            // use and would pile up under the local directory: remove them whatever happened.
+            // The stage outputs are of no use once the run ended (loaded, failed or cancelled) and would pile up
+            // under the local directory: remove them, and with them the run's directory.
             await Workflow.DeleteStagingAsync(store, request);
         }
     }
@@ -111,55 +127,12 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
         public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
     }
 
-    private sealed class CountingStream(Stream inner, Action<long> count) : Stream
+    private sealed class CountingStream(Stream inner, Action<long> count) : ForwardingReadStream(inner)
     {
-        public override bool CanRead => true;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => inner.Length;
-
-        public override long Position
-        {
-            get => inner.Position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+        public override int Read(byte[] buffer, int offset, int count) => Counted(Inner.Read(buffer, offset, count));
 
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-            Counted(await inner.ReadAsync(buffer, cancellationToken));
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override async ValueTask DisposeAsync()
-        {
-            await inner.DisposeAsync();
-            await base.DisposeAsync();
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                inner.Dispose();
-            }
-
-            base.Dispose(disposing);
-        }
+            Counted(await Inner.ReadAsync(buffer, cancellationToken));
 
         private int Counted(int read)
         {

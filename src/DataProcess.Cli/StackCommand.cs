@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Net;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using DataProcess.Aws;
@@ -70,13 +69,9 @@ internal static class StackCommand
             await console.Out.WriteLineAsync($"S3 server:  {s3.ServiceUrl} (buckets {InputBucket}, {StagingBucket}; files under {Path.GetFullPath(Path.Combine(directory, "s3"))})");
             await console.Out.WriteLineAsync($"try:        dataprocess upload FILE --api {url.TrimEnd('/')} --wait    (Ctrl-C stops the stack)");
 
+            // Ctrl-C and SIGTERM (kill, a service manager) cancel ct (Program): the stack stops, and a run in flight is
+            // recorded as failed ("cancelled"), its source left under incoming/.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            // Ctrl-C cancels ct (Program); SIGTERM (kill, a service manager) stops the stack the same way.
-            using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
-            {
-                signal.Cancel = true;
-                stop.Cancel();
-            });
             await using var ledger = NpgsqlDataSource.Create(connectionString);
             var runs = new RunStatusApi(InputBucket, UploadSettings.DefaultPrefix, (source, token) => RunLedger.LatestAsync(ledger, source, token));
             var serving = ServeAsync(listener, upload, runs, stop.Token);
@@ -113,6 +108,11 @@ internal static class StackCommand
             {
                 var summary = await pipeline.RunAsync(created, cancellationToken);
                 await console.Out.WriteLineAsync($"run {summary.RunId:D} {summary.Status}: {created.Key} ({summary.Records} records, {summary.Rejected} rejected, {summary.Duplicates} duplicates)");
+            }
+            catch (RunCancelledException e)
+            {
+                await console.Out.WriteLineAsync($"run {e.RunId:D} cancelled: {created.Key} (recorded as failed; the source stays under incoming/)");
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {

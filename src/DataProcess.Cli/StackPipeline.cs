@@ -5,7 +5,8 @@ namespace DataProcess.Cli;
 
 /// <summary>
 /// One run of the local stack, as the state machine runs it in AWS (<see cref="Workflow"/>), on an S3
-/// source; on a failure the failure path records the run and moves the source to <c>quarantine/</c>.
+/// source; on a failure the failure path records the run and moves the source to <c>quarantine/</c>. A run the
+/// stack's stop cancels is recorded as failed ("cancelled") and its source stays under <c>incoming/</c>.
 /// </summary>
 internal sealed class StackPipeline(IObjectStore store, IRecordSink sink, IHmacKeySource keys, ObjectRef profile)
 {
@@ -22,8 +23,15 @@ internal sealed class StackPipeline(IObjectStore store, IRecordSink sink, IHmacK
             Staging = new StagingLocation(StackCommand.StagingBucket, "staging"),
         };
 
-        var summary = await Workflow.RunAsync(WorkflowFunctions.Create(store, sink, keys, quarantine: true), request);
-        await Workflow.DeleteStagingAsync(store, request);
-        return summary;
+        try
+        {
+            return await Workflow.RunAsync(WorkflowFunctions.Create(store, sink, keys, quarantine: true, cancellationToken), request, cancellationToken);
+        }
+        finally
+        {
+            // Loaded, failed or cancelled, the stage outputs are of no further use (in AWS the bucket's lifecycle
+            // rule expires them).
+            await Workflow.DeleteStagingAsync(store, request);
+        }
     }
 }

@@ -8,21 +8,35 @@ using DataProcess.Enrichment;
 
 namespace DataProcess.Cli;
 
-/// <summary>The five functions of the state machine, hosted in this process.</summary>
+/// <summary>
+/// The five functions of the state machine, hosted in this process, and the failure path of a cancelled run
+/// (which records the run but never quarantines its source: it did not fail, it was stopped).
+/// </summary>
 internal sealed record WorkflowFunctions(
     Func<Stream, Task<Stream>> ReplayCheck,
     Func<Stream, Task<Stream>> Enrichment,
     Func<Stream, Task<Stream>> Anonymization,
     Func<Stream, Task<Stream>> Consolidation,
-    Func<Stream, Task<Stream>> RecordFailure)
+    Func<Stream, Task<Stream>> RecordFailure,
+    Func<Stream, Task<Stream>> RecordCancellation)
 {
-    /// <summary>Every function over one store; <paramref name="quarantine"/> as the deployed RecordFailure does.</summary>
-    public static WorkflowFunctions Create(IObjectStore store, IRecordSink sink, IHmacKeySource keys, bool quarantine) => new(
-        new ReplayCheckFunction(store, sink).HandleAsync,
-        new EnrichmentFunction(store).HandleAsync,
-        new AnonymizationFunction(store, keys).HandleAsync,
-        new ConsolidationFunction(store, sink).HandleAsync,
-        new RunFailureFunction(store, sink, quarantine).HandleAsync);
+    /// <summary>
+    /// Every function over one store; <paramref name="quarantine"/> as the deployed RecordFailure does. The run's
+    /// tasks stop when <paramref name="cancellation"/> is cancelled (see <see cref="RunCancellation"/>); the failure
+    /// paths still run.
+    /// </summary>
+    public static WorkflowFunctions Create(IObjectStore store, IRecordSink sink, IHmacKeySource keys, bool quarantine, CancellationToken cancellation = default)
+    {
+        var runStore = RunCancellation.Store(store, cancellation);
+        var runSink = RunCancellation.Sink(sink, cancellation);
+        return new(
+            new ReplayCheckFunction(runStore, runSink, keys).HandleAsync,
+            new EnrichmentFunction(runStore).HandleAsync,
+            new AnonymizationFunction(runStore, keys).HandleAsync,
+            new ConsolidationFunction(runStore, runSink).HandleAsync,
+            new RunFailureFunction(store, sink, quarantine).HandleAsync,
+            new RunFailureFunction(store, sink, quarantine: false).HandleAsync);
+    }
 
     /// <summary>The functions by the end of their Terraform names (<c>&lt;project&gt;-&lt;environment&gt;-enrichment</c> …).</summary>
     public IReadOnlyList<(string Suffix, Func<Stream, Task<Stream>> Handler)> BySuffix() =>
@@ -35,15 +49,25 @@ internal sealed record WorkflowFunctions(
     ];
 }
 
+/// <summary>A run was cancelled (Ctrl-C, SIGTERM) and recorded as failed with the reason <see cref="Reason"/>.</summary>
+internal sealed class RunCancelledException(Guid runId, Exception inner)
+    : OperationCanceledException($"run {runId:D} was cancelled", inner)
+{
+    public const string Reason = "cancelled";
+
+    public Guid RunId { get; } = runId;
+}
+
 /// <summary>
 /// One execution of <c>workflow.asl.json</c> on this machine: the same functions, called with the same JSON
-/// payloads, in the same order. The replay check first (an already loaded source version ends there);
+/// payloads, in the same order. The replay check first (an already loaded identity ends there);
 /// Enrichment and Anonymization side by side; Consolidation; on any error, the failure path.
 /// </summary>
 internal static class Workflow
 {
+    /// <param name="cancellationToken">The token the functions were created with: once it is cancelled, the run is recorded as failed ("cancelled").</param>
     /// <param name="stagesDone">Called between the Parallel state and Consolidation, with both stage results.</param>
-    public static async Task<RunSummary> RunAsync(WorkflowFunctions functions, StageRequest request, Func<IReadOnlyList<StageResult>, Task>? stagesDone = null)
+    public static async Task<RunSummary> RunAsync(WorkflowFunctions functions, StageRequest request, CancellationToken cancellationToken = default, Func<IReadOnlyList<StageResult>, Task>? stagesDone = null)
     {
         try
         {
@@ -65,10 +89,16 @@ internal static class Workflow
 
             return await InvokeAsync(functions.Consolidation, ConsolidationRequest.After(request, stages), PayloadJsonContext.Default.ConsolidationRequest, PayloadJsonContext.Default.RunSummary);
         }
-        catch (Exception error) when (error is not OperationCanceledException)
+        catch (Exception error) when (cancellationToken.IsCancellationRequested)
         {
-            // What the state machine's Catch passes on: the error's type and a Lambda-style cause. A cancelled run is
-            // not recorded as failed.
+            // Whatever the cancellation broke first (a read, the COPY, a wait for the lock), the run was stopped.
+            var failure = RunFailure.Of(request, new CaughtError { Error = RunCancelledException.Reason });
+            await InvokeAsync(functions.RecordCancellation, failure, PayloadJsonContext.Default.RunFailure, PayloadJsonContext.Default.FailureRecorded);
+            throw new RunCancelledException(request.RunId, error);
+        }
+        catch (Exception error)
+        {
+            // What the state machine's Catch passes on: the error's type and a Lambda-style cause.
             var failure = RunFailure.Of(request, new CaughtError
             {
                 Error = error.GetType().Name,

@@ -28,8 +28,11 @@ internal static class DatabaseEnvironment
     /// <summary>Lets the runtime construct the function without touching the database.</summary>
     private sealed class DeferredSink(Lazy<Task<IRecordSink>> sink) : IRecordSink
     {
-        public async Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default) =>
-            await (await sink.Value).BeginAsync(run, cancellationToken);
+        public async Task<Guid?> SkipIfLoadedAsync(RunDescriptor run, CancellationToken cancellationToken = default) =>
+            await (await sink.Value).SkipIfLoadedAsync(run, cancellationToken);
+
+        public async Task<LoadStart> BeginAsync(RunDescriptor run, bool reprocess, CancellationToken cancellationToken = default) =>
+            await (await sink.Value).BeginAsync(run, reprocess, cancellationToken);
 
         public async Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default) =>
             await (await sink.Value).RecordFailureAsync(run, error, cancellationToken);

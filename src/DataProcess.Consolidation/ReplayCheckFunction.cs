@@ -13,13 +13,16 @@ public sealed class ReplayCheckFunction
 {
     private readonly ReplayCheckStage _stage;
 
-    /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
+    /// <summary>
+    /// Used by the Lambda runtime: configuration from the environment. The HMAC key is read only for its
+    /// fingerprint, part of the run's identity.
+    /// </summary>
     public ReplayCheckFunction()
-        : this(AwsFunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy())
+        : this(AwsFunctionEnvironment.ObjectStore(), DatabaseEnvironment.Lazy(), AwsFunctionEnvironment.HmacKeys())
     {
     }
 
-    public ReplayCheckFunction(IObjectStore store, IRecordSink sink) => _stage = new ReplayCheckStage(store, sink);
+    public ReplayCheckFunction(IObjectStore store, IRecordSink sink, IHmacKeySource keys) => _stage = new ReplayCheckStage(store, sink, keys);
 
     public async Task<Stream> HandleAsync(Stream input)
     {

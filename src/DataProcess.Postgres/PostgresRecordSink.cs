@@ -9,20 +9,47 @@ namespace DataProcess.Postgres;
 /// The PostgreSQL sink. A load is one transaction on one connection:
 /// <list type="number">
 /// <item><see cref="BeginAsync"/> takes <c>pg_advisory_xact_lock(hashtextextended('dataprocess:' || dataset, 0))</c>,
-/// which serialises the loads of a dataset until commit or rollback: two runs of the same source version never
-/// both load (the second waits, then sees the first one's <c>succeeded</c> row and skips), and concurrent upserts
-/// into one dataset never deadlock on each other's rows.</item>
-/// <item>Records and rejects stream through one binary COPY into a temporary staging table (nothing is held in
-/// memory), in arrival order.</item>
-/// <item><see cref="IRunLoad.CompleteAsync"/> upserts the last staged row of every id into <c>dataprocess.records</c>,
-/// writes the <c>runs</c> row and the rejects, and commits: the run becomes visible all at once.</item>
+/// which serialises the loads of a dataset until commit or rollback: two runs of the same identity never both load
+/// (the second waits, then sees the first one's <c>succeeded</c> row and skips), and concurrent loads into one
+/// dataset never deadlock on each other's rows.</item>
+/// <item>Pass one streams the keys and rejects through a binary COPY into a temporary staging table (nothing is
+/// held in memory but one bit per record); pass two streams the winning records through a binary COPY straight into
+/// <c>dataprocess.records</c> (see <see cref="PostgresRunLoad"/>).</item>
+/// <item><see cref="IRunLoad.CompleteAsync"/> writes the <c>runs</c> row and the rejects and commits: the run
+/// becomes visible all at once.</item>
 /// </list>
+/// A source's current load in a dataset is its one <c>succeeded</c> run with <c>replaced_by</c> null; a later
+/// successful run of the source marks it replaced. A run matches (and is skipped) only when that current load has
+/// the same etag, profile hash and key fingerprint.
 /// Run <see cref="SchemaMigrator.MigrateAsync(NpgsqlDataSource, CancellationToken)"/> once before using the sink.
 /// </summary>
 public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
 {
     /// <summary>The longest error text stored in <c>runs.error</c>.</summary>
     public const int MaxErrorLength = 2000;
+
+    // Records a run as skipped, naming the run it matched; never overwrites a succeeded row.
+    private const string SkippedColumns =
+        "(run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error, profile_hash, key_fingerprint, matched_run_id)";
+
+    private const string SkippedValues =
+        "@run_id, @dataset, @source, @etag, 'skipped', 0, 0, 0, @started_at, clock_timestamp(), NULL, @profile_hash, @key_fingerprint";
+
+    private const string OnSkippedConflict =
+        """
+        ON CONFLICT (run_id) DO UPDATE SET
+            dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
+            status = 'skipped', records = 0, rejected = 0, duplicates = 0, finished_at = excluded.finished_at, error = NULL,
+            profile_hash = excluded.profile_hash, key_fingerprint = excluded.key_fingerprint, matched_run_id = excluded.matched_run_id
+        WHERE r.status <> 'succeeded'
+        """;
+
+    /// <summary>The current load of the run's source in its dataset, when it has the run's identity.</summary>
+    private const string CurrentLoadWithIdentity =
+        """
+        dataset = @dataset AND source = @source AND status = 'succeeded' AND replaced_by IS NULL
+        AND source_etag = @etag AND profile_hash = @profile_hash AND key_fingerprint = @key_fingerprint
+        """;
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly bool _ownsDataSource;
@@ -48,22 +75,40 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default)
+    public Task<Guid?> SkipIfLoadedAsync(RunDescriptor run, CancellationToken cancellationToken = default)
     {
-        Validate(run);
-        try
+        Validate(run, identity: true);
+
+        // One statement: the match and the skipped row together. The run itself having succeeded (a retry whose
+        // response was lost) is a match that records nothing.
+        return WithFreshConnectionOnceAsync(async () =>
         {
-            return await BeginOnceAsync(run, cancellationToken).ConfigureAwait(false);
-        }
-        catch (NpgsqlException e) when (IsDeadPooledConnection(e))
-        {
-            // Nothing was loaded yet (the transaction, if any, died with the connection): start over once on a fresh one.
-            _dataSource.Clear();
-            return await BeginOnceAsync(run, cancellationToken).ConfigureAwait(false);
-        }
+            await using var command = _dataSource.CreateCommand(
+                $"""
+                WITH matched AS (
+                    SELECT run_id FROM dataprocess.runs WHERE {CurrentLoadWithIdentity}
+                ), skipped AS (
+                    INSERT INTO dataprocess.runs AS r {SkippedColumns}
+                    SELECT {SkippedValues}, m.run_id FROM matched m WHERE m.run_id <> @run_id
+                    {OnSkippedConflict}
+                )
+                SELECT run_id FROM matched
+                """);
+            AddRunParameters(command, run);
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as Guid?;
+        });
     }
 
-    private async Task<IRunLoad?> BeginOnceAsync(RunDescriptor run, CancellationToken cancellationToken)
+    /// <inheritdoc />
+    public Task<LoadStart> BeginAsync(RunDescriptor run, bool reprocess, CancellationToken cancellationToken = default)
+    {
+        Validate(run, identity: true);
+
+        // Nothing was loaded yet when the first round trip fails (the transaction, if any, died with the connection).
+        return WithFreshConnectionOnceAsync(() => BeginOnceAsync(run, reprocess, cancellationToken));
+    }
+
+    private async Task<LoadStart> BeginOnceAsync(RunDescriptor run, bool reprocess, CancellationToken cancellationToken)
     {
         var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         NpgsqlTransaction? transaction = null;
@@ -79,58 +124,47 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            Guid? loadedBy;
+            Guid? matched;
             await using (var command = new NpgsqlCommand(
-                """
+                $"""
                 SELECT run_id FROM dataprocess.runs
-                WHERE dataset = @dataset AND source = @source AND source_etag = @etag AND status = 'succeeded'
+                WHERE (run_id = @run_id AND status = 'succeeded') OR (NOT @reprocess AND {CurrentLoadWithIdentity})
+                ORDER BY run_id = @run_id DESC
+                LIMIT 1
                 """,
                 connection,
                 transaction))
             {
-                command.Parameters.AddWithValue("dataset", run.Dataset);
-                command.Parameters.AddWithValue("source", run.Source);
-                command.Parameters.AddWithValue("etag", run.SourceETag);
-                loadedBy = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as Guid?;
+                AddRunParameters(command, run);
+                command.Parameters.AddWithValue("reprocess", NpgsqlDbType.Boolean, reprocess);
+                matched = await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as Guid?;
             }
 
-            if (loadedBy is { } succeededRun)
+            if (matched is { } matchedRun)
             {
                 // A retry of the very run that succeeded (e.g. its response was lost) changes nothing;
-                // another run of the same source version is recorded as skipped.
-                if (succeededRun != run.RunId)
+                // another run of the same identity is recorded as skipped.
+                if (matchedRun != run.RunId)
                 {
                     await using var command = new NpgsqlCommand(
-                        """
-                        INSERT INTO dataprocess.runs AS r
-                            (run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error)
-                        VALUES (@run_id, @dataset, @source, @etag, 'skipped', 0, 0, 0, @started_at, clock_timestamp(), NULL)
-                        ON CONFLICT (run_id) DO UPDATE SET
-                            dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
-                            status = 'skipped', records = 0, rejected = 0, duplicates = 0,
-                            finished_at = excluded.finished_at, error = NULL
-                        WHERE r.status <> 'succeeded'
-                        """,
-                        connection,
-                        transaction);
+                        $"INSERT INTO dataprocess.runs AS r {SkippedColumns} VALUES ({SkippedValues}, @matched) {OnSkippedConflict}", connection, transaction);
                     AddRunParameters(command, run);
+                    command.Parameters.AddWithValue("matched", NpgsqlDbType.Uuid, matchedRun);
                     await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 await transaction.DisposeAsync().ConfigureAwait(false);
                 await connection.DisposeAsync().ConfigureAwait(false);
-                return null;
+                return new LoadStart.Skipped(matchedRun);
             }
 
             await using (var command = new NpgsqlCommand(
                 $"""
                 CREATE TEMP TABLE {PostgresRunLoad.StagingTable} (
-                    seq          bigint NOT NULL,
-                    record_index bigint NOT NULL,
-                    record_id    text,
-                    data         jsonb,
-                    reason       text
+                    seq       bigint NOT NULL,
+                    record_id text,
+                    reason    text
                 ) ON COMMIT DROP
                 """,
                 connection,
@@ -140,10 +174,10 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
             }
 
             var importer = await connection.BeginBinaryImportAsync(
-                    $"COPY {PostgresRunLoad.StagingTable} (seq, record_index, record_id, data, reason) FROM STDIN (FORMAT BINARY)",
+                    $"COPY {PostgresRunLoad.StagingTable} (seq, record_id, reason) FROM STDIN (FORMAT BINARY)",
                     cancellationToken)
                 .ConfigureAwait(false);
-            return new PostgresRunLoad(run, connection, transaction, importer);
+            return new LoadStart.Started(new PostgresRunLoad(run, connection, transaction, importer));
         }
         catch
         {
@@ -153,40 +187,51 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
     }
 
     /// <inheritdoc />
-    public async Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default)
+    public Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default)
     {
-        Validate(run);
+        Validate(run, identity: false);
         ArgumentNullException.ThrowIfNull(error);
+
+        // The failure row is an idempotent upsert: writing it again on a fresh connection is safe. A row the load
+        // itself wrote as failed (a reject ratio above the profile's limit) keeps its counts.
+        return WithFreshConnectionOnceAsync(async () =>
+        {
+            await using var command = _dataSource.CreateCommand(
+                """
+                INSERT INTO dataprocess.runs AS r
+                    (run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error,
+                     profile_hash, key_fingerprint)
+                VALUES (@run_id, @dataset, @source, @etag, 'failed', NULL, NULL, NULL, @started_at, clock_timestamp(), @error,
+                        @profile_hash, @key_fingerprint)
+                ON CONFLICT (run_id) DO UPDATE SET
+                    dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
+                    status = 'failed', finished_at = excluded.finished_at, error = excluded.error,
+                    profile_hash = coalesce(excluded.profile_hash, r.profile_hash),
+                    key_fingerprint = coalesce(excluded.key_fingerprint, r.key_fingerprint)
+                WHERE r.status <> 'succeeded'
+                """);
+            AddRunParameters(command, run);
+            command.Parameters.AddWithValue("error", TruncateError(error));
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        });
+    }
+
+    /// <summary>
+    /// Runs <paramref name="work"/>, and once more after clearing the pool when its first round trip met a dead
+    /// pooled connection (see <see cref="IsDeadPooledConnection"/>). Only for work that is safe to repeat.
+    /// </summary>
+    private async Task<T> WithFreshConnectionOnceAsync<T>(Func<Task<T>> work)
+    {
         try
         {
-            await RecordFailureOnceAsync(run, error, cancellationToken).ConfigureAwait(false);
+            return await work().ConfigureAwait(false);
         }
         catch (NpgsqlException e) when (IsDeadPooledConnection(e))
         {
-            // The failure row is an idempotent upsert: writing it again on a fresh connection is safe.
             _dataSource.Clear();
-            await RecordFailureOnceAsync(run, error, cancellationToken).ConfigureAwait(false);
+            return await work().ConfigureAwait(false);
         }
-    }
-
-    private async Task RecordFailureOnceAsync(RunDescriptor run, string error, CancellationToken cancellationToken)
-    {
-        await using var connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand(
-            """
-            INSERT INTO dataprocess.runs AS r
-                (run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error)
-            VALUES (@run_id, @dataset, @source, @etag, 'failed', NULL, NULL, NULL, @started_at, clock_timestamp(), @error)
-            ON CONFLICT (run_id) DO UPDATE SET
-                dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
-                status = 'failed', records = NULL, rejected = NULL, duplicates = NULL,
-                finished_at = excluded.finished_at, error = excluded.error
-            WHERE r.status <> 'succeeded'
-            """,
-            connection);
-        AddRunParameters(command, run);
-        command.Parameters.AddWithValue("error", TruncateError(error));
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -253,6 +298,8 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
         command.Parameters.AddWithValue("source", NpgsqlDbType.Text, run.Source);
         command.Parameters.AddWithValue("etag", NpgsqlDbType.Text, run.SourceETag);
         command.Parameters.AddWithValue("started_at", NpgsqlDbType.TimestampTz, run.StartedAt.ToUniversalTime());
+        command.Parameters.AddWithValue("profile_hash", NpgsqlDbType.Text, (object?)run.ProfileHash ?? DBNull.Value);
+        command.Parameters.AddWithValue("key_fingerprint", NpgsqlDbType.Text, (object?)run.KeyFingerprint ?? DBNull.Value);
     }
 
     internal static async ValueTask DisposeQuietlyAsync(NpgsqlTransaction? transaction, NpgsqlConnection connection)
@@ -278,7 +325,7 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
         }
     }
 
-    private static string TruncateError(string error)
+    internal static string TruncateError(string error)
     {
         // text cannot hold NUL; keep a surrogate pair whole at the cut.
         error = error.Replace('\0', '\uFFFD');
@@ -296,11 +343,16 @@ public sealed class PostgresRecordSink : IRecordSink, IAsyncDisposable
         return string.Concat(error.AsSpan(0, cut), "…");
     }
 
-    private static void Validate(RunDescriptor run)
+    /// <param name="identity">Whether the run's whole identity is needed (a replay check or a load), not only its source.</param>
+    private static void Validate(RunDescriptor run, bool identity)
     {
         ArgumentNullException.ThrowIfNull(run);
         ArgumentException.ThrowIfNullOrEmpty(run.Dataset, nameof(run));
         ArgumentException.ThrowIfNullOrEmpty(run.Source, nameof(run));
         ArgumentNullException.ThrowIfNull(run.SourceETag, nameof(run));
+        if (identity && (string.IsNullOrEmpty(run.ProfileHash) || string.IsNullOrEmpty(run.KeyFingerprint)))
+        {
+            throw new ArgumentException("a load and a replay check need the run's profile hash and key fingerprint", nameof(run));
+        }
     }
 }

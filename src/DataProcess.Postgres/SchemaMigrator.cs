@@ -54,13 +54,50 @@ public static class SchemaMigrator
                 PRIMARY KEY (run_id, record_index)
             );
             """),
+        (2, "run identity: profile hash and key fingerprint; a source's current load",
+            """
+            ALTER TABLE dataprocess.runs
+                ADD COLUMN profile_hash    text,
+                ADD COLUMN key_fingerprint text,
+                ADD COLUMN superseded      bigint,
+                ADD COLUMN matched_run_id  uuid,
+                ADD COLUMN replaced_by     uuid;
+
+            -- A run's identity is now source, etag, profile and key, and a source's rows in a dataset are those of its
+            -- latest successful load: the earlier successful loads of a source are marked replaced by it. Runs from
+            -- before this version have no profile hash or key fingerprint, so they never match a new run: the next
+            -- run of their source loads again.
+            UPDATE dataprocess.runs r SET replaced_by = latest.run_id
+            FROM (
+                SELECT DISTINCT ON (dataset, source) dataset, source, run_id
+                FROM dataprocess.runs WHERE status = 'succeeded'
+                ORDER BY dataset, source, finished_at DESC, run_id
+            ) latest
+            WHERE r.status = 'succeeded' AND r.dataset = latest.dataset AND r.source = latest.source AND r.run_id <> latest.run_id;
+
+            DROP INDEX dataprocess.runs_succeeded_source_version;
+
+            -- The replay lookup, and the guarantee behind it: a source has one current load per dataset.
+            CREATE UNIQUE INDEX runs_current_load
+                ON dataprocess.runs (dataset, source)
+                WHERE status = 'succeeded' AND replaced_by IS NULL;
+
+            -- When each source version first loaded: its place in the order of loads when it is re-processed.
+            CREATE INDEX runs_source_versions
+                ON dataprocess.runs (dataset, source, source_etag, finished_at)
+                WHERE status = 'succeeded';
+            """),
     ];
 
     /// <summary>The schema version this build expects.</summary>
     public static int LatestVersion => Migrations[^1].Version;
 
     /// <summary>Applies the pending migrations; returns the versions it applied (empty when up to date).</summary>
-    public static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    public static Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default) =>
+        MigrateAsync(dataSource, LatestVersion, cancellationToken);
+
+    /// <summary>Applies the pending migrations up to <paramref name="targetVersion"/> (tests upgrade a database of an older version).</summary>
+    internal static async Task<IReadOnlyList<int>> MigrateAsync(NpgsqlDataSource dataSource, int targetVersion, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(dataSource);
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -97,7 +134,7 @@ public static class SchemaMigrator
         }
 
         var applied = new List<int>();
-        foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current))
+        foreach (var (version, description, sql) in Migrations.Where(m => m.Version > current && m.Version <= targetVersion))
         {
             await using (var command = new NpgsqlCommand(sql, connection, transaction))
             {

@@ -44,7 +44,11 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
 
     public async Task DisposeAsync()
     {
-        await _stop.CancelAsync();
+        if (!_stop.IsCancellationRequested)
+        {
+            await _stop.CancelAsync();
+        }
+
         if (_stack is not null)
         {
             (await _stack).Should().Be(0);
@@ -83,6 +87,50 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
         upload.Output.Should().Contain("status:     failed");
         upload.Error.Should().StartWith("error: the run failed: ").And.Contain("broken.json").And.Contain("truncated");
         (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+    }
+
+    [Theory]
+    [InlineData("""{"result":[]}""", 0)]
+    [InlineData("""{"result":[{"id":"a"},{"id":"b","email":null},7]}""", 3)]
+    public async Task An_empty_file_or_one_whose_every_record_is_rejected_succeeds_with_zero_records(string content, long rejected)
+    {
+        var file = Path.Combine(_directory, "customers.json");
+        await File.WriteAllTextAsync(file, content);
+
+        var upload = await CliAsync("upload", file, "--api", Api, "--wait");
+
+        upload.ExitCode.Should().Be(0, upload.Error);
+        upload.Output.Should().Contain("status:     succeeded").And.Contain("records:    0").And.Contain($"rejected:   {rejected.ToString(CultureInfo.InvariantCulture)}");
+        (await PostgresFixture.ScalarAsync<string>(_database, "SELECT status || ':' || records || ':' || rejected FROM dataprocess.runs")).Should().Be($"succeeded:0:{rejected.ToString(CultureInfo.InvariantCulture)}");
+        (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.rejects")).Should().Be(rejected);
+        StagedFiles().Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Stopping_the_stack_during_a_run_records_it_as_cancelled_and_leaves_its_source_under_incoming()
+    {
+        await Postgres.SchemaMigrator.MigrateAsync(_database);
+        await using var loadLock = new Npgsql.NpgsqlConnection(_database);
+        await loadLock.OpenAsync();
+        await using (var command = new Npgsql.NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended('dataprocess:customers', 0))", loadLock))
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+
+        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--api", Api);
+        upload.ExitCode.Should().Be(0, upload.Error);
+        var key = upload.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
+        await postgres.WaitForLockWaitAsync(new Npgsql.NpgsqlConnectionStringBuilder(_database).Database!, "%pg_advisory_xact_lock%", _stack!);
+
+        await _stop.CancelAsync();
+        (await _stack!).Should().Be(0, _stackOutput.ToString());
+
+        (await PostgresFixture.ScalarAsync<string>(_database, "SELECT status || ' | ' || error || ' | ' || source FROM dataprocess.runs")).Should().Be($"failed | cancelled | input/{key}");
+        (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+        Printed("cancelled: " + key).Should().BeTrue(_stackOutput.ToString());
+        Directory.EnumerateFiles(Path.Combine(_directory, ".local", "s3", "input"), "*", SearchOption.AllDirectories)
+            .Should().Contain(f => f.Contains("incoming", StringComparison.Ordinal)).And.NotContain(f => f.Contains("quarantine", StringComparison.Ordinal));
+        StagedFiles().Should().BeEmpty();
     }
 
     [Fact]
@@ -151,6 +199,15 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
 
         request.Headers.GetValues("Authorization").Single().Should().Be(
             "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
+    }
+
+    /// <summary>Stage outputs left in the stack's staging bucket (the profile lives beside them, under profiles/).</summary>
+    private IEnumerable<string> StagedFiles()
+    {
+        var staging = Path.Combine(_directory, ".local", "s3", "staging");
+        return Directory.Exists(staging)
+            ? Directory.EnumerateFiles(staging, "*", SearchOption.AllDirectories).Where(f => !f.Contains("profiles", StringComparison.Ordinal))
+            : [];
     }
 
     private bool Printed(string text) => _stackOutput.ToString().Contains(text, StringComparison.Ordinal);

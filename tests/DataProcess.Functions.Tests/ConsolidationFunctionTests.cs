@@ -82,7 +82,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         var database = await postgres.CreateDatabaseAsync();
         await Postgres.SchemaMigrator.MigrateAsync(database);
         await using var scenario = new FunctionScenario(database);
-        var check = new Consolidation.ReplayCheckFunction(scenario.Store, scenario.Sink);
+        var check = new Consolidation.ReplayCheckFunction(scenario.Store, scenario.Sink, scenario.Keys);
 
         var before = await FunctionScenario.InvokeAsync(check.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.runs")).Should().Be(0, "a check that lets the run go on records nothing");

@@ -61,9 +61,9 @@ internal sealed class FunctionScenario : IAsyncDisposable
         Write("input", "incoming/customers.json", source);
         Write("config", "profiles/customers.json", Profile);
         Sink = PostgresRecordSink.Create(connectionString);
-        var keys = new FixedKey(Key);
+        Keys = new FixedKey(Key);
         Enrichment = new EnrichmentFunction(Store);
-        Anonymization = new AnonymizationFunction(Store, keys);
+        Anonymization = new AnonymizationFunction(Store, Keys);
         Consolidation = new ConsolidationFunction(Store, Sink);
         Failure = new RunFailureFunction(Store, Sink, quarantine: true);
         Request = new StageRequest
@@ -80,6 +80,8 @@ internal sealed class FunctionScenario : IAsyncDisposable
     public DirectoryObjectStore Store { get; }
 
     public byte[] Key { get; }
+
+    public IHmacKeySource Keys { get; }
 
     public PostgresRecordSink Sink { get; }
 

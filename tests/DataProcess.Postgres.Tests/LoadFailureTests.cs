@@ -14,10 +14,16 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
 
         var act = async () =>
         {
-            await using var load = await db.Sink.BeginAsync(run);
+            await using var load = await db.BeginAsync(run);
             for (var index = 0; index < 5_000; index++)
             {
-                await load!.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"n":{{index}}}"""));
+                await load.AddKeyAsync(index, $"id-{index}");
+            }
+
+            await load.EndKeysAsync();
+            for (var index = 0; index < 5_000; index++)
+            {
+                await load.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"n":{{index}}}"""));
             }
 
             throw new InvalidDataException("record 5000 is not valid JSON");
@@ -34,7 +40,7 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
         });
 
         var rerun = TestDatabase.Run("incoming/a.json");
-        (await db.LoadAsync(rerun, ("id-1", "{}"))).Should().Be(new LoadResult(1, 0, 0));
+        (await db.LoadAsync(rerun, ("id-1", "{}"))).Should().BeEquivalentTo(new { Records = 1, Rejected = 0, Duplicates = 0 });
         (await db.RunAsync(rerun.RunId)).Status.Should().Be("succeeded");
     }
 
@@ -46,11 +52,17 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
         var run = TestDatabase.Run("incoming/a.json");
 
         Exception? failure = null;
-        await using (var load = await db.Sink.BeginAsync(run))
+        await using (var load = await db.BeginAsync(run))
         {
+            for (var index = 0; index < 200_000; index++)
+            {
+                await load.AddKeyAsync(index, $"id-{index}");
+            }
+
+            await load.EndKeysAsync();
             for (var index = 0; index < 1_000; index++)
             {
-                await load!.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"v":{{index}}}"""));
+                await load.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"v":{{index}}}"""));
             }
 
             (await TerminateCopyBackendAsync(db.Name)).Should().Be(1);
@@ -59,10 +71,10 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
             {
                 for (var index = 1_000; index < 200_000; index++)
                 {
-                    await load!.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"v":{{index}}}"""));
+                    await load.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"v":{{index}}}"""));
                 }
 
-                await load!.CompleteAsync();
+                await load.CompleteAsync();
             }
             catch (NpgsqlException exception)
             {
@@ -80,7 +92,7 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
         (await db.RunAsync(run.RunId)).Status.Should().Be("failed");
 
         var rerun = TestDatabase.Run("incoming/a.json");
-        (await db.LoadAsync(rerun, ("id-1", """{"v":"rerun"}"""), ("id-2", "{}"))).Should().Be(new LoadResult(2, 0, 0));
+        (await db.LoadAsync(rerun, ("id-1", """{"v":"rerun"}"""), ("id-2", "{}"))).Should().BeEquivalentTo(new { Records = 2, Rejected = 0, Duplicates = 0 });
         (await db.FieldAsync("id-1", "v")).Should().Be("rerun");
     }
 
@@ -91,7 +103,7 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
         var run = TestDatabase.Run("incoming/a.json");
         await db.Sink.RecordFailureAsync(run, "connection reset");
 
-        (await db.LoadAsync(run, ("1", "{}"))).Should().Be(new LoadResult(1, 0, 0));
+        (await db.LoadAsync(run, ("1", "{}"))).Should().BeEquivalentTo(new { Records = 1, Rejected = 0, Duplicates = 0 });
 
         (await db.RunsAsync()).Should().ContainSingle().Which.Should().BeEquivalentTo(new { run.RunId, Status = "succeeded", Error = (string?)null, Records = 1L });
     }
@@ -103,9 +115,9 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
         var run = TestDatabase.Run("incoming/a.json");
         await db.LoadAsync(run, ("1", "{}"), ("2", "{}"));
 
-        var retry = await db.Sink.BeginAsync(run);
+        var retry = await db.Sink.BeginAsync(run, reprocess: true);
 
-        retry.Should().BeNull();
+        retry.Should().Be(new LoadStart.Skipped(run.RunId), "even a forced reload never loads one run id twice");
         (await db.RunsAsync()).Should().ContainSingle().Which.Should().BeEquivalentTo(new { Status = "succeeded", Records = 2L });
     }
 
@@ -127,27 +139,27 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
     }
 
     [Fact]
-    public async Task Two_runs_of_the_same_source_version_at_once_load_exactly_once()
+    public async Task Two_runs_of_the_same_identity_at_once_load_exactly_once()
     {
         await using var db = await TestDatabase.CreateAsync(fixture);
         await using var otherProcess = PostgresRecordSink.Create(db.ConnectionString);
         var first = TestDatabase.Run("incoming/a.json", "etag-1");
         var second = TestDatabase.Run("incoming/a.json", "etag-1");
 
-        await using var firstLoad = await db.Sink.BeginAsync(first);
-        firstLoad.Should().NotBeNull();
-        await firstLoad!.AddRecordAsync(0, "1", TestDatabase.Json("""{"by":"first"}"""));
+        await using var firstLoad = await db.BeginAsync(first);
+        await firstLoad.AddKeyAsync(0, "1");
 
-        var secondBegin = otherProcess.BeginAsync(second);
-        await Task.Delay(300);
-        secondBegin.IsCompleted.Should().BeFalse("the second run waits for the first one's transaction");
+        var secondBegin = otherProcess.BeginAsync(second, reprocess: false);
+        await fixture.WaitForLockWaitAsync(db.Name, "%pg_advisory_xact_lock%", secondBegin);
 
+        await firstLoad.EndKeysAsync();
+        await firstLoad.AddRecordAsync(0, "1", TestDatabase.Json("""{"by":"first"}"""));
         await firstLoad.CompleteAsync();
-        var secondLoad = await secondBegin;
+        var secondStart = await secondBegin;
 
-        secondLoad.Should().BeNull();
+        secondStart.Should().Be(new LoadStart.Skipped(first.RunId));
         (await db.RunAsync(first.RunId)).Status.Should().Be("succeeded");
-        (await db.RunAsync(second.RunId)).Status.Should().Be("skipped");
+        (await db.RunAsync(second.RunId)).Should().BeEquivalentTo(new { Status = "skipped", MatchedRunId = (Guid?)first.RunId });
         (await db.FieldAsync("1", "by")).Should().Be("first");
     }
 
@@ -155,20 +167,24 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
     public async Task A_run_waiting_for_another_load_of_its_dataset_can_be_cancelled_and_records_nothing()
     {
         await using var db = await TestDatabase.CreateAsync(fixture);
-        await using var firstLoad = await db.Sink.BeginAsync(TestDatabase.Run("incoming/a.json"));
+        await using var firstLoad = await db.BeginAsync(TestDatabase.Run("incoming/a.json"));
         var waiting = TestDatabase.Run("incoming/b.json");
-        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        using var cancellation = new CancellationTokenSource();
 
-        var act = () => db.Sink.BeginAsync(waiting, cancellation.Token);
+        var begin = db.Sink.BeginAsync(waiting, reprocess: false, cancellation.Token);
+        await fixture.WaitForLockWaitAsync(db.Name, "%pg_advisory_xact_lock%", begin);
+        await cancellation.CancelAsync();
 
-        await act.Should().ThrowAsync<OperationCanceledException>();
-        await firstLoad!.AddRecordAsync(0, "1", TestDatabase.Json("{}"));
-        (await firstLoad.CompleteAsync()).Should().Be(new LoadResult(1, 0, 0));
+        await FluentActions.Awaiting(() => begin).Should().ThrowAsync<OperationCanceledException>();
+        await SinkLoads.AddKeysAsync(firstLoad, [("1", "{}")]);
+        await firstLoad.EndKeysAsync();
+        await SinkLoads.AddRecordsAsync(firstLoad, [("1", "{}")]);
+        (await firstLoad.CompleteAsync()).Should().BeEquivalentTo(new { Records = 1 });
         (await db.RunsAsync()).Should().ContainSingle().Which.Source.Should().Be("incoming/a.json");
     }
 
     [Fact]
-    public async Task Many_concurrent_runs_of_one_source_version_produce_one_load_and_the_rest_skipped()
+    public async Task Many_concurrent_runs_of_one_identity_produce_one_load_and_the_rest_skipped()
     {
         await using var db = await TestDatabase.CreateAsync(fixture);
         var sinks = Enumerable.Range(0, 4).Select(_ => PostgresRecordSink.Create(db.ConnectionString)).ToList();
@@ -177,19 +193,8 @@ public sealed class LoadFailureTests(PostgresFixture fixture) : IClassFixture<Po
             var outcomes = await Task.WhenAll(sinks.Select(sink => Task.Run(async () =>
             {
                 var run = TestDatabase.Run("incoming/a.json", "etag-1");
-                await using var load = await sink.BeginAsync(run);
-                if (load is null)
-                {
-                    return "skipped";
-                }
-
-                for (var index = 0; index < 2_000; index++)
-                {
-                    await load.AddRecordAsync(index, $"id-{index}", TestDatabase.Json($$"""{"run":"{{run.RunId}}"}"""));
-                }
-
-                await load.CompleteAsync();
-                return "loaded";
+                var rows = Enumerable.Range(0, 2_000).Select(index => (LoadRow)($"id-{index}", $$"""{"run":"{{run.RunId}}"}""")).ToArray();
+                return await SinkLoads.LoadAsync(sink, run, rows) is null ? "skipped" : "loaded";
             })));
 
             outcomes.Count(o => o == "loaded").Should().Be(1);

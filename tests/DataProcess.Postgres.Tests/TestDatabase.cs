@@ -38,26 +38,19 @@ internal sealed class TestDatabase : IAsyncDisposable
         return database;
     }
 
-    public static RunDescriptor Run(string source, string etag = "etag-1", string dataset = "customers") =>
-        new(Guid.NewGuid(), dataset, source, etag, DateTimeOffset.UtcNow);
+    public static RunDescriptor Run(string source, string etag = "etag-1", string dataset = "customers", string profileHash = "profile-1", string keyFingerprint = "key-1") =>
+        SinkLoads.Run(dataset, source, etag, profileHash, keyFingerprint);
 
     public static ReadOnlyMemory<byte> Json(string json) => Encoding.UTF8.GetBytes(json);
 
-    /// <summary>Loads <paramref name="records"/> (id, JSON) in order; null when the sink skipped the run.</summary>
-    public async Task<LoadResult?> LoadAsync(RunDescriptor run, params (string Id, string Json)[] records)
+    /// <summary>Loads <paramref name="rows"/> in order, in the sink's two passes; null when the sink skipped the run.</summary>
+    public Task<LoadResult?> LoadAsync(RunDescriptor run, params LoadRow[] rows) => SinkLoads.LoadAsync(Sink, run, rows);
+
+    /// <summary>Opens a load of <paramref name="run"/>, which must not be skipped.</summary>
+    public async Task<IRunLoad> BeginAsync(RunDescriptor run, bool reprocess = false)
     {
-        await using var load = await Sink.BeginAsync(run);
-        if (load is null)
-        {
-            return null;
-        }
-
-        for (var index = 0; index < records.Length; index++)
-        {
-            await load.AddRecordAsync(index, records[index].Id, Json(records[index].Json));
-        }
-
-        return await load.CompleteAsync();
+        var start = await Sink.BeginAsync(run, reprocess);
+        return start.Should().BeOfType<LoadStart.Started>().Subject.Load;
     }
 
     public async Task<T> ScalarAsync<T>(string sql)
@@ -95,7 +88,8 @@ internal sealed class TestDatabase : IAsyncDisposable
         var rows = new List<RunRow>();
         await using var command = DataSource.CreateCommand(
             """
-            SELECT run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error
+            SELECT run_id, dataset, source, source_etag, status, records, rejected, duplicates, started_at, finished_at, error,
+                   superseded, profile_hash, key_fingerprint, matched_run_id, replaced_by
             FROM dataprocess.runs ORDER BY started_at, run_id
             """);
         await using var reader = await command.ExecuteReaderAsync();
@@ -108,7 +102,14 @@ internal sealed class TestDatabase : IAsyncDisposable
                 reader.IsDBNull(7) ? null : reader.GetInt64(7),
                 reader.GetFieldValue<DateTimeOffset>(8),
                 reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
-                reader.IsDBNull(10) ? null : reader.GetString(10)));
+                reader.IsDBNull(10) ? null : reader.GetString(10))
+            {
+                Superseded = reader.IsDBNull(11) ? null : reader.GetInt64(11),
+                ProfileHash = reader.IsDBNull(12) ? null : reader.GetString(12),
+                KeyFingerprint = reader.IsDBNull(13) ? null : reader.GetString(13),
+                MatchedRunId = reader.IsDBNull(14) ? null : reader.GetGuid(14),
+                ReplacedBy = reader.IsDBNull(15) ? null : reader.GetGuid(15),
+            });
         }
 
         return rows;
@@ -141,6 +142,17 @@ internal sealed record RecordRow(string Data, string Source, Guid RunId, DateTim
 
 internal sealed record RunRow(
     Guid RunId, string Dataset, string Source, string SourceETag, string Status,
-    long? Records, long? Rejected, long? Duplicates, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Error);
+    long? Records, long? Rejected, long? Duplicates, DateTimeOffset StartedAt, DateTimeOffset? FinishedAt, string? Error)
+{
+    public long? Superseded { get; init; }
+
+    public string? ProfileHash { get; init; }
+
+    public string? KeyFingerprint { get; init; }
+
+    public Guid? MatchedRunId { get; init; }
+
+    public Guid? ReplacedBy { get; init; }
+}
 
 internal sealed record RejectRow(Guid RunId, long RecordIndex, string? RecordId, string Reason);

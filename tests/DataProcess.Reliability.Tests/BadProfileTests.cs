@@ -76,6 +76,13 @@ public sealed class BadProfileTests(PostgresFixture postgres) : IClassFixture<Po
     public Task An_unknown_profile_field_is_refused() =>
         AssertRefusedAsync("""{"dataset":"people","id":"id","anonymise":{"email":"hash"}}""", "anonymise: unknown field");
 
+    [Theory]
+    [InlineData("1.5", "not 1.5")]
+    [InlineData("-0.1", "not -0.1")]
+    [InlineData("\"5%\"", "not '5%'")]
+    public Task A_max_reject_ratio_outside_0_to_1_is_refused(string ratio, string shown) =>
+        AssertRefusedAsync($$"""{"dataset":"people","id":"id","maxRejectRatio":{{ratio}}}""", $"maxRejectRatio: must be a number from 0 to 1 (the largest share of a file's records that may be rejected, such as 0.05), {shown}");
+
     public void Dispose() => _cli.Dispose();
 
     private async Task AssertRefusedAsync(string profile, string reason)

@@ -59,22 +59,34 @@ internal sealed class CliHarness : IDisposable
 
     public Task<CliRun> RunAsync(string database, params string[] args) => RunWithAsync(database, Key, args);
 
-    public async Task<CliRun> RunWithAsync(string database, string? key, params string[] args)
+    public Task<CliRun> RunWithAsync(string database, string? key, params string[] args) => RunAsync(database, key, CancellationToken.None, args);
+
+    /// <summary>Runs the CLI with <paramref name="stop"/> as the token Ctrl-C cancels in the real process.</summary>
+    public async Task<CliRun> RunAsync(string database, string? key, CancellationToken stop, params string[] args)
     {
-        var environment = new Dictionary<string, string?>
-        {
-            ["DATAPROCESS_DATABASE"] = database,
-            ["DATAPROCESS_HMAC_KEY"] = key,
-            ["DATAPROCESS_LOCAL_DIR"] = LocalDirectory,
-            ["DATAPROCESS_DEBUG"] = Debug ? "1" : null,
-        };
+        var environment = Environment(database, key);
         var output = new StringWriter(CultureInfo.InvariantCulture);
         var error = new StringWriter(CultureInfo.InvariantCulture);
         var ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output), Ansi = AnsiSupport.No, Interactive = InteractionSupport.No });
         var console = new Cli.CliConsole(ansi, output, error, Interactive: false, name => environment.GetValueOrDefault(name));
-        var exitCode = await Cli.DataProcessCli.RunAsync(args, console, CancellationToken.None);
+        var exitCode = await Cli.DataProcessCli.RunAsync(args, console, stop);
         return new CliRun(exitCode, output.ToString(), error.ToString());
     }
+
+    /// <summary>What the runs see: the database, the key, the local directory.</summary>
+    public Dictionary<string, string?> Environment(string database, string? key) => new()
+    {
+        ["DATAPROCESS_DATABASE"] = database,
+        ["DATAPROCESS_HMAC_KEY"] = key,
+        ["DATAPROCESS_LOCAL_DIR"] = LocalDirectory,
+        ["DATAPROCESS_DEBUG"] = Debug ? "1" : null,
+    };
+
+    /// <summary>Directories the runs left in the local object store's staging bucket (run directories).</summary>
+    public IEnumerable<string> LeftoverDirectories() =>
+        System.IO.Directory.Exists(Path.Combine(LocalDirectory, "store", "staging"))
+            ? System.IO.Directory.EnumerateDirectories(Path.Combine(LocalDirectory, "store", "staging"), "*", SearchOption.AllDirectories)
+            : [];
 
     /// <summary>Every file the runs left under the local directory (the object store's staging outputs).</summary>
     public IEnumerable<string> LeftoverFiles() =>
@@ -100,6 +112,23 @@ internal static class Ledger
     public static Task<long> RecordsAsync(string database) =>
         PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records");
 
+    /// <summary>The record ids of <paramref name="dataset"/>, in order.</summary>
+    public static async Task<IReadOnlyList<string>> IdsAsync(string database, string dataset = "people")
+    {
+        var ids = new List<string>();
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT record_id FROM dataprocess.records WHERE dataset = @dataset ORDER BY record_id", connection);
+        command.Parameters.AddWithValue("dataset", dataset);
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     public static Task<bool> SchemaExistsAsync(string database) =>
         PostgresFixture.ScalarAsync<bool>(database, "SELECT to_regnamespace('dataprocess') IS NOT NULL");
 
@@ -108,7 +137,12 @@ internal static class Ledger
         var rows = new List<RunRow>();
         await using var connection = new NpgsqlConnection(database);
         await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("SELECT run_id, status, source, error, records, rejected, duplicates FROM dataprocess.runs ORDER BY started_at", connection);
+        await using var command = new NpgsqlCommand(
+            """
+            SELECT run_id, status, source, error, records, rejected, duplicates, dataset, profile_hash, key_fingerprint, matched_run_id, replaced_by
+            FROM dataprocess.runs ORDER BY started_at
+            """,
+            connection);
         await using var reader = await command.ExecuteReaderAsync();
         while (await reader.ReadAsync())
         {
@@ -119,7 +153,14 @@ internal static class Ledger
                 reader.IsDBNull(3) ? null : reader.GetString(3),
                 reader.IsDBNull(4) ? null : reader.GetInt64(4),
                 reader.IsDBNull(5) ? null : reader.GetInt64(5),
-                reader.IsDBNull(6) ? null : reader.GetInt64(6)));
+                reader.IsDBNull(6) ? null : reader.GetInt64(6))
+            {
+                Dataset = reader.GetString(7),
+                ProfileHash = reader.IsDBNull(8) ? null : reader.GetString(8),
+                KeyFingerprint = reader.IsDBNull(9) ? null : reader.GetString(9),
+                MatchedRunId = reader.IsDBNull(10) ? null : reader.GetGuid(10),
+                ReplacedBy = reader.IsDBNull(11) ? null : reader.GetGuid(11),
+            });
         }
 
         return rows;
@@ -156,6 +197,17 @@ internal static class Ledger
             "SELECT coalesce(string_agg(concat_ws(' | ', run_id::text, record_index::text, record_id, reason), E'\n' ORDER BY run_id, record_index), '') FROM dataprocess.rejects");
 }
 
-internal sealed record RunRow(Guid RunId, string Status, string Source, string? Error, long? Records, long? Rejected, long? Duplicates);
+internal sealed record RunRow(Guid RunId, string Status, string Source, string? Error, long? Records, long? Rejected, long? Duplicates)
+{
+    public string Dataset { get; init; } = string.Empty;
+
+    public string? ProfileHash { get; init; }
+
+    public string? KeyFingerprint { get; init; }
+
+    public Guid? MatchedRunId { get; init; }
+
+    public Guid? ReplacedBy { get; init; }
+}
 
 internal sealed record RejectRow(long Index, string? Id, string Reason);

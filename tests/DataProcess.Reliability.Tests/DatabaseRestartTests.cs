@@ -1,3 +1,4 @@
+using DataProcess.Testing;
 using DataProcess.Core.Ports;
 using DataProcess.Postgres;
 
@@ -69,13 +70,8 @@ public sealed class DatabaseRestartTests(DedicatedCluster server) : IClassFixtur
     private Task<long> CountAsync(string sql) =>
         Testing.PostgresFixture.ScalarAsync<long>(new Npgsql.NpgsqlConnectionStringBuilder(server.Cluster.ConnectionString) { Pooling = false }.ConnectionString, sql);
 
-    private static RunDescriptor Run(string source) => new(Guid.NewGuid(), "restart_sink", source, "etag", DateTimeOffset.UtcNow);
+    private static RunDescriptor Run(string source) => SinkLoads.Run("restart_sink", source);
 
-    private static async Task LoadOneAsync(PostgresRecordSink sink, string id)
-    {
-        await using var load = await sink.BeginAsync(Run(id));
-        load.Should().NotBeNull();
-        await load!.AddRecordAsync(0, id, System.Text.Encoding.UTF8.GetBytes($$"""{"id":"{{id}}"}"""));
-        await load.CompleteAsync();
-    }
+    private static async Task LoadOneAsync(PostgresRecordSink sink, string id) =>
+        (await SinkLoads.LoadAsync(sink, Run(id), (id, $$"""{"id":"{{id}}"}"""))).Should().NotBeNull();
 }

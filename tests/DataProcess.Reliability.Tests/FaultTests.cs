@@ -50,19 +50,35 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         var input = Path.Combine(_cli.Directory, "big.json");
         await using (var stream = File.Create(input))
         {
-            await CustomerGenerator.WriteAsync(stream, new GeneratorOptions { Seed = 7, TargetBytes = 12_000_000 }, CancellationToken.None);
+            await CustomerGenerator.WriteAsync(stream, new GeneratorOptions { Seed = 7, Records = 20_000 }, CancellationToken.None);
         }
 
         var profile = _cli.Profile(Profile);
-        var running = Task.Run(() => _cli.RunAsync(database, "run", input, "--profile", profile));
-        var killed = await KillCopyAsync(databaseName, running);
-        var run = await running;
 
-        killed.Should().BeTrue("the test must catch the load while its COPY runs");
-        run.ExitCode.Should().Be(1, run.Output);
-        run.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: PostgreSQL: ");
+        // An uncommitted row with the id of a record in the middle of the file: the load's COPY into records stops
+        // there and waits for this transaction, so the test terminates the backend at that exact point.
+        var middle = System.Text.RegularExpressions.Regex.Matches(await File.ReadAllTextAsync(input), "\"id\":\"([^\"]+)\"")[10_000].Groups[1].Value;
+        await SchemaMigrator.MigrateAsync(database);
+        await using (var blocker = new NpgsqlConnection(database))
+        {
+            await blocker.OpenAsync();
+            await using (var command = new NpgsqlCommand("BEGIN; INSERT INTO dataprocess.records VALUES ('customers', @id, '{}', 'blocker', gen_random_uuid(), now())", blocker))
+            {
+                command.Parameters.AddWithValue("id", middle);
+                await command.ExecuteNonQueryAsync();
+            }
+
+            var running = Task.Run(() => _cli.RunAsync(database, "run", input, "--profile", profile));
+            var pid = await postgres.WaitForLockWaitAsync(databaseName, "COPY dataprocess.records %", running);
+            (await PostgresFixture.ScalarAsync<bool>(postgres.AdminConnectionString, $"SELECT pg_terminate_backend({pid})")).Should().BeTrue();
+            var run = await running;
+
+            run.ExitCode.Should().Be(1, run.Output);
+            run.ErrorLines.Should().ContainSingle().Which.Should().StartWith("error: PostgreSQL: ");
+        }
+
         (await Ledger.RecordsAsync(database)).Should().Be(0, "the killed transaction rolled back");
-        (await Ledger.RunsAsync(database)).Should().OnlyContain(r => r.Status == "failed");
+        (await Ledger.RunsAsync(database)).Should().ContainSingle().Which.Status.Should().Be("failed");
         _cli.LeftoverFiles().Should().BeEmpty();
 
         var rerun = await _cli.RunAsync(database, "run", input, "--profile", profile, "--json");
@@ -82,6 +98,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         await store.WriteAsync(profile, (s, ct) => s.WriteAsync(System.Text.Encoding.UTF8.GetBytes(Profile), ct).AsTask());
         var runId = Guid.NewGuid();
         var staging = new StagingLocation("staging", "runs");
+        var profileHash = Core.Profiles.ProfileLoader.Parse(System.Text.Encoding.UTF8.GetBytes(Profile), "customers.json").Hash;
         var request = new ConsolidationRequest
         {
             RunId = runId,
@@ -92,8 +109,8 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
             Staging = staging,
             Stages =
             [
-                new StageResult { RunId = runId, Stage = "enrichment", Output = staging.For(runId, "enrichment"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
-                new StageResult { RunId = runId, Stage = "anonymization", Output = staging.For(runId, "anonymization"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0 },
+                new StageResult { RunId = runId, Stage = "enrichment", Output = staging.For(runId, "enrichment"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0, ProfileHash = profileHash },
+                new StageResult { RunId = runId, Stage = "anonymization", Output = staging.For(runId, "anonymization"), Records = 1, Rejected = 0, BytesRead = 10, Seconds = 0, ProfileHash = profileHash, KeyFingerprint = "key" },
             ],
         };
         await using var sink = PostgresRecordSink.Create(database);
@@ -115,7 +132,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         var input = _cli.File("customers.json", "{\"result\":[" + string.Join(",\n", Enumerable.Range(0, 2000).Select(i => $$"""{"id":"c{{i}}","email":"c{{i}}@example.org","name":"Name {{i}}"}""")) + "]}");
         var profile = _cli.Profile(Profile);
         await using var sink = PostgresRecordSink.Create(database);
-        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => new DiskFullObjectStore(store, capacity: 16 * 1024));
+        var pipeline = new Cli.LocalPipeline(sink, new LocalHmacKeySource(null, _ => _cli.Key), _cli.LocalDirectory, store => DiskFull(store, capacity: 16 * 1024));
 
         var act = () => pipeline.RunAsync(input, profile, new Cli.RunProgress(), CancellationToken.None);
 
@@ -129,98 +146,19 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
 
     public void Dispose() => _cli.Dispose();
 
-    /// <summary>Waits for the run's COPY to show up in pg_stat_activity and terminates its backend.</summary>
-    private async Task<bool> KillCopyAsync(string databaseName, Task running)
-    {
-        await using var connection = new NpgsqlConnection(postgres.AdminConnectionString);
-        await connection.OpenAsync();
-        while (!running.IsCompleted)
-        {
-            await using var command = new NpgsqlCommand(
-                """
-                SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-                WHERE datname = @database AND state = 'active' AND query LIKE 'COPY %'
-                """,
-                connection);
-            command.Parameters.AddWithValue("database", databaseName);
-            if (await command.ExecuteScalarAsync() is true)
-            {
-                return true;
-            }
-
-            await Task.Delay(5);
-        }
-
-        return false;
-    }
-
     /// <summary>
     /// The object store of a machine whose disk fills up: writes throw IOException("No space left on device")
     /// once <paramref name="capacity"/> bytes of staging output were written, as a real full disk would.
     /// </summary>
-    private sealed class DiskFullObjectStore(IObjectStore inner, long capacity) : IObjectStore
+    private static WriteHookedStore DiskFull(IObjectStore inner, long capacity)
     {
-        private long _written;
-
-        public Task<ObjectInfo> HeadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.HeadAsync(obj, cancellationToken);
-
-        public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.OpenReadAsync(obj, cancellationToken);
-
-        public Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default) =>
-            inner.WriteAsync(obj, (stream, ct) => produce(new CappedStream(stream, this), ct), cancellationToken);
-
-        public Task MoveAsync(ObjectRef from, ObjectRef to, CancellationToken cancellationToken = default) => inner.MoveAsync(from, to, cancellationToken);
-
-        public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default) => inner.DeleteAsync(obj, cancellationToken);
-
-        private void Take(int count)
+        long written = 0;
+        return new WriteHookedStore(inner, (_, count) =>
         {
-            if (Interlocked.Add(ref _written, count) > capacity)
+            if (Interlocked.Add(ref written, count) > capacity)
             {
                 throw new IOException("No space left on device");
             }
-        }
-
-        private sealed class CappedStream(Stream inner, DiskFullObjectStore disk) : Stream
-        {
-            public override bool CanRead => false;
-
-            public override bool CanSeek => false;
-
-            public override bool CanWrite => true;
-
-            public override long Length => inner.Length;
-
-            public override long Position
-            {
-                get => inner.Position;
-                set => throw new NotSupportedException();
-            }
-
-            public override void Write(byte[] buffer, int offset, int count)
-            {
-                disk.Take(count);
-                inner.Write(buffer, offset, count);
-            }
-
-            public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-            {
-                disk.Take(buffer.Length);
-                await inner.WriteAsync(buffer, cancellationToken);
-            }
-
-            public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-                WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-            public override void Flush() => inner.Flush();
-
-            public override Task FlushAsync(CancellationToken cancellationToken) => inner.FlushAsync(cancellationToken);
-
-            public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-            public override void SetLength(long value) => throw new NotSupportedException();
-        }
+        });
     }
 }

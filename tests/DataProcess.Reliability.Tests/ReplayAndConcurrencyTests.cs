@@ -89,7 +89,7 @@ public sealed class ReplayAndConcurrencyTests(PostgresFixture postgres) : IClass
         runs.Should().AllSatisfy(run => run.ExitCode.Should().Be(0, run.Error));
         var ledger = await Ledger.RunsAsync(database);
         ledger.Should().HaveCount(2).And.OnlyContain(r => r.Status == "succeeded");
-        ledger.Select(r => r.Source).Should().BeEquivalentTo(["source/first.json", "source/second.json"]);
+        ledger.Select(r => r.Source).Should().BeEquivalentTo([$"file:{first}", $"file:{second}"], "a local input is named by its full path");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(DISTINCT run_id) FROM dataprocess.records")).Should().BeInRange(1, 2);
         (await Ledger.RecordsAsync(database)).Should().BeGreaterThan(ledger.Max(r => r.Records!.Value), "both files' records are there");
     }

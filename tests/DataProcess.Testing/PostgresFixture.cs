@@ -67,6 +67,44 @@ public sealed class PostgresFixture : IAsyncLifetime
         return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), CultureInfo.InvariantCulture);
     }
 
+    /// <summary>
+    /// Waits until a backend of <paramref name="database"/> is blocked on a lock while running a statement like
+    /// <paramref name="queryLike"/> (a LIKE pattern), and returns its pid: a test that holds the lock has then stopped
+    /// the code under test at exactly that statement. Fails when <paramref name="running"/> ends first.
+    /// </summary>
+    public async Task<int> WaitForLockWaitAsync(string database, string queryLike, Task running, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(running);
+        await using var connection = new NpgsqlConnection(AdminConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        while (true)
+        {
+            await using (var command = new NpgsqlCommand(
+                """
+                SELECT pid FROM pg_stat_activity
+                WHERE datname = @database AND wait_event_type = 'Lock' AND query LIKE @query AND pid <> pg_backend_pid()
+                LIMIT 1
+                """,
+                connection))
+            {
+                command.Parameters.AddWithValue("database", database);
+                command.Parameters.AddWithValue("query", queryLike);
+                if (await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is int pid)
+                {
+                    return pid;
+                }
+            }
+
+            if (running.IsCompleted)
+            {
+                await running.ConfigureAwait(false);
+                throw new InvalidOperationException($"the code under test ended without waiting on a lock in a statement like '{queryLike}'");
+            }
+
+            await Task.Delay(10, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Drops <paramref name="database"/>, disconnecting its sessions.</summary>
     public Task DropDatabaseAsync(string database, CancellationToken cancellationToken = default) =>
         ExecuteAsync($"DROP DATABASE IF EXISTS \"{database.Replace("\"", "\"\"", StringComparison.Ordinal)}\" WITH (FORCE)", cancellationToken);

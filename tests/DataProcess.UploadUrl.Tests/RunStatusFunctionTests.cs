@@ -26,14 +26,8 @@ public sealed class RunStatusFunctionTests(PostgresFixture postgres) : IClassFix
     public async Task Reports_the_counts_of_a_succeeded_run()
     {
         var (function, sink) = await CreateAsync();
-        var run = new RunDescriptor(Guid.NewGuid(), "customers", $"input/{Key}", "etag-1", DateTimeOffset.UtcNow);
-        await using (var load = await sink.BeginAsync(run))
-        {
-            await load!.AddRecordAsync(0, "c1", Encoding.UTF8.GetBytes("""{"id":"c1"}"""));
-            await load.AddRecordAsync(1, "c1", Encoding.UTF8.GetBytes("""{"id":"c1","v":2}"""));
-            await load.AddRejectAsync(2, null, "the id 'id' is missing");
-            await load.CompleteAsync();
-        }
+        var run = SinkLoads.Run("customers", $"input/{Key}");
+        await SinkLoads.LoadAsync(sink, run, ("c1", """{"id":"c1"}"""), ("c1", """{"id":"c1","v":2}"""), LoadRow.Reject(null, "the id 'id' is missing"));
 
         var body = Body(await InvokeAsync(function, Get(Key)));
 

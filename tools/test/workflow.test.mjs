@@ -61,8 +61,18 @@ test("every Task Resource is a ${…_function_arn} placeholder (a plain Lambda a
     for (const t of states.filter((s) => s.state.Type === "Task")) assert.match(t.state.Resource, /^arn:aws:lambda:[^:]+:\d{12}:function:[a-z0-9-]+:live$/);
 });
 
-test("the flow: CheckEvent → DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
-    assert.equal(definition.StartAt, "CheckEvent");
+test("the execution input's reprocess field defaults to false and must be a boolean, before anything else", () => {
+    assert.equal(definition.StartAt, "Defaults");
+    assert.deepEqual(state("Defaults").Parameters, { defaults: { reprocess: false }, "input.$": "$" });
+    assert.equal(state("Defaults").Next, "ApplyDefaults");
+    assert.deepEqual(state("ApplyDefaults").Parameters, { "withDefaults.$": "States.JsonMerge($.defaults, $.input, false)" });
+    assert.equal(state("ApplyDefaults").OutputPath, "$.withDefaults");
+    assert.deepEqual(state("ReprocessIsBoolean").Choices, [{ Variable: "$.reprocess", IsBoolean: true, Next: "CheckEvent" }]);
+    assert.equal(state("ReprocessIsBoolean").Default, "InvalidReprocess");
+    assert.equal(state("InvalidReprocess").Type, "Fail");
+});
+
+test("the flow: Defaults → CheckEvent → DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
     assert.equal(state("CheckEvent").Type, "Choice");
     assert.deepEqual(state("CheckEvent").Choices.map((c) => c.Next), ["DescribeRun", "DescribeMalformedEvent"]);
     assert.equal(state("CheckEvent").Default, "MalformedEvent");
@@ -109,6 +119,7 @@ test("DescribeRun builds the handlers' StageRequest from the EventBridge event (
         "sourceETag.$": "$.detail.object.etag",
         profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-key" },
         staging: { bucket: "stand-in-staging-bucket", prefix: "stand-in-staging-prefix" },
+        "reprocess.$": "$.reprocess",
     });
 });
 
@@ -186,7 +197,7 @@ test("the definition carries no record data: no literal payload beyond reference
         else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
     };
     walk(definition);
-    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=(Stages|MalformedEvent)$|Variable=\$\.(replay\.alreadyLoaded|id|time|detail\.bucket\.name|detail\.object\.key|detail\.object\.etag)$|OutputPath=\$\.replay\.summary$|sourceETag=unknown$)/;
+    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=(Stages|MalformedEvent|InvalidReprocess)$|Variable=\$\.(replay\.alreadyLoaded|reprocess|id|time|detail\.bucket\.name|detail\.object\.key|detail\.object\.etag)$|OutputPath=\$\.(replay\.summary|withDefaults)$|sourceETag=unknown$)/;
     assert.deepEqual(literals.filter((l) => !allowed.test(l)), []);
 });
 
@@ -198,7 +209,9 @@ const parameterPaths = (parameters) => Object.entries(parameters ?? {}).flatMap(
 function guardProblems(def) {
     const guard = def.States.CheckEvent?.Choices?.find((c) => c.Next === "DescribeRun");
     if (!guard) return ["no CheckEvent choice leads to DescribeRun"];
-    const checks = guard.And ?? [guard];
+    // ApplyDefaults puts reprocess in every input, so ReprocessIsBoolean's type test is its guard.
+    const defaulted = Object.keys(def.States.Defaults?.Parameters?.defaults ?? {}).map((k) => `$.${k}`);
+    const checks = [...(guard.And ?? [guard]), ...defaulted.flatMap((p) => [{ Variable: p, IsPresent: true }, ...(def.States.ReprocessIsBoolean?.Choices ?? [])])];
     return parameterPaths(def.States.DescribeRun.Parameters).flatMap((p) => {
         const at = checks.findIndex((c) => c.Variable === p && c.IsPresent === true);
         const typed = checks.findIndex((c) => c.Variable === p && Object.keys(c).some((k) => k.startsWith("Is") && k !== "IsPresent"));
@@ -208,7 +221,7 @@ function guardProblems(def) {
 }
 
 test("CheckEvent tests every path DescribeRun reads, presence before type", () => {
-    assert.deepEqual(parameterPaths(state("DescribeRun").Parameters).sort(), ["$.detail.bucket.name", "$.detail.object.etag", "$.detail.object.key", "$.id", "$.time"]);
+    assert.deepEqual(parameterPaths(state("DescribeRun").Parameters).sort(), ["$.detail.bucket.name", "$.detail.object.etag", "$.detail.object.key", "$.id", "$.reprocess", "$.time"]);
     assert.deepEqual(guardProblems(definition), []);
 });
 

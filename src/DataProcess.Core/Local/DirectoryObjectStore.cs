@@ -43,13 +43,12 @@ public sealed class DirectoryObjectStore : IObjectStore
     {
         ArgumentNullException.ThrowIfNull(produce);
         var path = Locate(obj);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = $"{path}.{Guid.NewGuid():N}.partial";
         try
         {
             long size;
             byte[] hash;
-            await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous))
+            await using (var file = CreateTemporary(temporary))
             using (var md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5))
             {
                 await using var hashing = new HashingWriteStream(file, md5);
@@ -83,10 +82,52 @@ public sealed class DirectoryObjectStore : IObjectStore
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Deletes the object, and then the directories it leaves empty: as in S3, a prefix exists only while it holds an
+    /// object. Not in a bucket mapped to a directory of its own (<see cref="MapBucket"/>): that is someone else's.
+    /// </summary>
     public Task DeleteAsync(ObjectRef obj, CancellationToken cancellationToken = default)
     {
-        File.Delete(Locate(obj));
+        var path = Locate(obj);
+        File.Delete(path);
+        if (_buckets.ContainsKey(obj.Bucket))
+        {
+            return Task.CompletedTask;
+        }
+
+        var bucket = BucketDirectory(obj.Bucket);
+        for (var directory = Path.GetDirectoryName(path); directory is not null && directory.Length > bucket.Length; directory = Path.GetDirectoryName(directory))
+        {
+            try
+            {
+                Directory.Delete(directory); // only when empty
+            }
+            catch (IOException)
+            {
+                break; // not empty (another object, or a writer that just created it), or already gone
+            }
+        }
+
         return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// The temporary file of a write, in a directory created on the way. A concurrent <see cref="DeleteAsync"/> may
+    /// remove an empty directory between its creation and the file's: then it is created again.
+    /// </summary>
+    private static FileStream CreateTemporary(string temporary)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(temporary)!);
+            try
+            {
+                return new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, FileOptions.Asynchronous);
+            }
+            catch (DirectoryNotFoundException) when (attempt < 3)
+            {
+            }
+        }
     }
 
     /// <summary>Maps a key to a path, refusing keys that would leave the bucket's directory.</summary>
@@ -98,15 +139,17 @@ public sealed class DirectoryObjectStore : IObjectStore
             throw new ArgumentException($"'{obj.Bucket}' is not a bucket name", nameof(obj));
         }
 
-        var directory = _buckets.TryGetValue(obj.Bucket, out var mapped) ? mapped : Path.Combine(_root, obj.Bucket);
+        var directory = BucketDirectory(obj.Bucket);
         var path = Path.GetFullPath(Path.Combine(directory, obj.Key));
-        if (obj.Key.Length == 0 || !path.StartsWith(directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        if (obj.Key.Length == 0 || !path.StartsWith(Path.EndsInDirectorySeparator(directory) ? directory : directory + Path.DirectorySeparatorChar, StringComparison.Ordinal))
         {
             throw new ArgumentException($"'{obj.Key}' is not a key inside bucket {obj.Bucket}", nameof(obj));
         }
 
         return path;
     }
+
+    private string BucketDirectory(string bucket) => _buckets.TryGetValue(bucket, out var mapped) ? mapped : Path.Combine(_root, bucket);
 
     private static FileStream OpenExisting(ObjectRef obj, string path)
     {

@@ -29,6 +29,9 @@ public sealed record StageRequest
     public required ObjectRef Profile { get; init; }
 
     public required StagingLocation Staging { get; init; }
+
+    /// <summary>Load again even when the same source version, profile and key already loaded (<c>--reprocess</c>). Default false.</summary>
+    public bool Reprocess { get; init; }
 }
 
 /// <summary>Output of the Enrichment and Anonymization functions.</summary>
@@ -48,6 +51,12 @@ public sealed record StageResult
     public required long BytesRead { get; init; }
 
     public required double Seconds { get; init; }
+
+    /// <summary>The canonical hash of the profile the stage read (<see cref="Profiles.Profile.Hash"/>).</summary>
+    public string? ProfileHash { get; init; }
+
+    /// <summary>The fingerprint of the HMAC key the stage used (Anonymization only; <see cref="HmacKey.Fingerprint"/>).</summary>
+    public string? KeyFingerprint { get; init; }
 }
 
 /// <summary>Input of the Consolidation function: the stage request plus both stage results.</summary>
@@ -68,6 +77,8 @@ public sealed record ConsolidationRequest
     /// <summary>The Parallel state's output: one result per branch, in any order.</summary>
     public required IReadOnlyList<StageResult> Stages { get; init; }
 
+    public bool Reprocess { get; init; }
+
     /// <summary>What the state machine passes on after the Parallel state: the request plus both results.</summary>
     public static ConsolidationRequest After(StageRequest request, IReadOnlyList<StageResult> stages)
     {
@@ -81,6 +92,7 @@ public sealed record ConsolidationRequest
             Profile = request.Profile,
             Staging = request.Staging,
             Stages = stages,
+            Reprocess = request.Reprocess,
         };
     }
 }
@@ -101,13 +113,19 @@ public sealed record RunSummary
 
     public required long Duplicates { get; init; }
 
+    /// <summary>Ids of the file whose row a newer source version holds: they keep that row (only when a file is re-processed).</summary>
+    public long Superseded { get; init; }
+
     public required double Seconds { get; init; }
+
+    /// <summary>A skipped run: the run that loaded the same source version, profile and key, whose rows stay.</summary>
+    public Guid? MatchedRunId { get; init; }
 
     /// <summary>Where the run's time went, per stage (seconds); for benchmarks and logs. Absent for a skipped run.</summary>
     public RunTimings? Timings { get; init; }
 
-    /// <summary>A run that ended without loading: the same source version already loaded.</summary>
-    public static RunSummary Skipped(Guid runId, string dataset, double seconds) => new()
+    /// <summary>A run that ended without loading: <paramref name="matchedRunId"/> loaded the same identity.</summary>
+    public static RunSummary Skipped(Guid runId, string dataset, Guid matchedRunId, double seconds) => new()
     {
         RunId = runId,
         Dataset = dataset,
@@ -116,6 +134,7 @@ public sealed record RunSummary
         Rejected = 0,
         Duplicates = 0,
         Seconds = seconds,
+        MatchedRunId = matchedRunId,
     };
 }
 
@@ -129,7 +148,7 @@ public sealed record RunTimings
 
     public double Anonymization { get; init; }
 
-    /// <summary>Consolidation's first pass, when the sink takes one: reading the keys and rejects and staging them.</summary>
+    /// <summary>Consolidation's first pass: reading the keys and rejects and staging them.</summary>
     public double Keys { get; init; }
 
     /// <summary>Reading both staged outputs and merging each record.</summary>
@@ -138,7 +157,7 @@ public sealed record RunTimings
     /// <summary>Streaming the rows to PostgreSQL (binary COPY), until the COPY completes.</summary>
     public double Copy { get; init; }
 
-    /// <summary>Moving the staged rows into <c>dataprocess.records</c>.</summary>
+    /// <summary>Between the passes: finding the duplicates and the rows the run replaces, and deleting those.</summary>
     public double Upsert { get; init; }
 
     /// <summary>The ledger row, the rejects and the commit.</summary>

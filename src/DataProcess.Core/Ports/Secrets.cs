@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+
 namespace DataProcess.Core.Ports;
 
 /// <summary>
@@ -24,9 +26,17 @@ public sealed class HmacKey
         }
 
         _bytes = bytes.ToArray();
+        Fingerprint = ComputeFingerprint(_bytes);
     }
 
     public ReadOnlySpan<byte> Bytes => _bytes;
+
+    /// <summary>
+    /// Names the key in the run ledger without revealing it: the first 16 bytes (32 hex characters) of
+    /// HMAC-SHA256 under the key of the fixed label <c>0xFF "dataprocess/key-fingerprint/v1"</c>. The label starts
+    /// with a byte that never occurs in UTF-8, so the fingerprint is never the pseudonym of any value.
+    /// </summary>
+    public string Fingerprint { get; }
 
     /// <summary>Reads a key written as base64 (what <c>openssl rand -base64 32</c> prints).</summary>
     public static HmacKey FromBase64(string text, string origin)
@@ -55,6 +65,14 @@ public sealed class HmacKey
     }
 
     public override string ToString() => "HmacKey(***)";
+
+    private static string ComputeFingerprint(byte[] key)
+    {
+        ReadOnlySpan<byte> label = [0xFF, .. "dataprocess/key-fingerprint/v1"u8];
+        Span<byte> mac = stackalloc byte[32];
+        HMACSHA256.HashData(key, label, mac);
+        return Convert.ToHexStringLower(mac[..16]);
+    }
 }
 
 /// <summary>The key is missing or unusable; the run is refused before any record is read.</summary>

@@ -14,7 +14,8 @@ public sealed partial class Profile
         FieldPath id,
         IReadOnlyList<FieldPath> require,
         IReadOnlyList<AnonymizationRule> anonymize,
-        IReadOnlyList<EnrichmentRule> enrich)
+        IReadOnlyList<EnrichmentRule> enrich,
+        double? maxRejectRatio = null)
     {
         Dataset = dataset;
         Records = records;
@@ -22,6 +23,8 @@ public sealed partial class Profile
         Require = require;
         Anonymize = anonymize;
         Enrich = enrich;
+        MaxRejectRatio = maxRejectRatio;
+        Hash = ProfileHash.Compute(this);
     }
 
     /// <summary>Longest accepted record id, in characters.</summary>
@@ -38,6 +41,15 @@ public sealed partial class Profile
     public IReadOnlyList<AnonymizationRule> Anonymize { get; }
 
     public IReadOnlyList<EnrichmentRule> Enrich { get; }
+
+    /// <summary>The largest share of a file's records that may be rejected (0 to 1); above it the run fails. Null: no limit.</summary>
+    public double? MaxRejectRatio { get; }
+
+    /// <summary>
+    /// The canonical hash of what the profile says (<see cref="ProfileHash"/>), part of a run's identity: key order,
+    /// whitespace and the order of rules do not change it; any rule does.
+    /// </summary>
+    public string Hash { get; }
 
     /// <summary>Dataset names are plain identifiers: they end up in the database, logs and object keys.</summary>
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]

@@ -24,7 +24,13 @@ public static class ProfileLoader
         ["lowercase"] = EnrichmentFunction.Lowercase,
     };
 
-    private static readonly string[] TopLevelFields = ["dataset", "records", "id", "require", "anonymize", "enrich"];
+    private static readonly string[] TopLevelFields = ["dataset", "records", "id", "require", "anonymize", "enrich", "maxRejectRatio"];
+
+    /// <summary>How a profile spells <paramref name="method"/>.</summary>
+    internal static string MethodName(AnonymizationMethod method) => Methods.First(m => m.Value == method).Key;
+
+    /// <summary>How a profile spells <paramref name="function"/>.</summary>
+    internal static string FunctionName(EnrichmentFunction function) => Functions.First(f => f.Value == function).Key;
 
     public static Profile LoadFile(string path)
     {
@@ -272,7 +278,19 @@ public static class ProfileLoader
             }
         }
 
-        return new Profile(dataset, records, id, require, anonymize, enrich);
+        // maxRejectRatio
+        double? maxRejectRatio = null;
+        if (fields.TryGetValue("maxRejectRatio", out var ratioElement) && ratioElement.ValueKind != JsonValueKind.Null)
+        {
+            if (ratioElement.ValueKind != JsonValueKind.Number || !ratioElement.TryGetDouble(out var ratio) || !(ratio >= 0 && ratio <= 1))
+            {
+                throw Refuse("maxRejectRatio", $"must be a number from 0 to 1 (the largest share of a file's records that may be rejected, such as 0.05), not {Describe(ratioElement, raw: true)}");
+            }
+
+            maxRejectRatio = ratio;
+        }
+
+        return new Profile(dataset, records, id, require, anonymize, enrich, maxRejectRatio);
     }
 
     private static RecordsLocation? ParseRecords(string text)
@@ -324,6 +342,8 @@ public static class ProfileLoader
         return properties;
     }
 
-    private static string Describe(JsonElement value) =>
-        value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'" : $"({value.ValueKind.ToString().ToLowerInvariant()})";
+    private static string Describe(JsonElement value, bool raw = false) =>
+        value.ValueKind == JsonValueKind.String ? $"'{value.GetString()}'"
+        : raw && value.ValueKind == JsonValueKind.Number ? value.GetRawText()
+        : $"({value.ValueKind.ToString().ToLowerInvariant()})";
 }

@@ -11,14 +11,20 @@ public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)
     /// <summary>A test seam: the same output must come out of one worker with one-record batches as of many.</summary>
     internal StageParallelism Parallelism { get; init; } = StageParallelism.Default;
 
-    public Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default) =>
-        RecordStage.RunAsync(
+    public async Task<StageResult> RunAsync(StageRequest request, CancellationToken cancellationToken = default)
+    {
+        // One key for every worker, and its fingerprint in the result: the run's identity names the key that
+        // made its pseudonyms.
+        var key = await keys.GetKeyAsync(cancellationToken);
+        var result = await RecordStage.RunAsync(
             ConsolidationStage.Anonymization,
             request,
             store,
-            async (profile, ct) => new Transform(new RecordAnonymizer(profile, await keys.GetKeyAsync(ct))),
+            (profile, _) => Task.FromResult<IRecordTransform>(new Transform(new RecordAnonymizer(profile, key))),
             Parallelism,
             cancellationToken);
+        return result with { KeyFingerprint = key.Fingerprint };
+    }
 
     private sealed class Transform(RecordAnonymizer anonymizer) : IRecordTransform, IDisposable
     {

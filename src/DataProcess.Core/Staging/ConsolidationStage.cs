@@ -27,124 +27,105 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
         }
 
         var profile = await RecordStage.LoadProfileAsync(store, request.Profile, cancellationToken);
-        var run = RunDescriptor.Of(request.RunId, profile.Dataset, request.Source, request.SourceETag, request.StartedAt);
-
-        var load = await sink.BeginAsync(run, cancellationToken);
-        if (load is null)
+        var run = Describe(request, profile, enrichment, anonymization);
+        var start = await sink.BeginAsync(run, request.Reprocess, cancellationToken);
+        if (start is LoadStart.Skipped skipped)
         {
-            return RunSummary.Skipped(request.RunId, profile.Dataset, stopwatch.Elapsed.TotalSeconds);
+            return RunSummary.Skipped(request.RunId, profile.Dataset, skipped.MatchedRunId, stopwatch.Elapsed.TotalSeconds);
         }
 
-        await using (load)
+        await using var load = ((LoadStart.Started)start).Load;
+        var keysStarted = Stopwatch.GetTimestamp();
+        var keys = await AddKeysAsync(load, anonymization, cancellationToken);
+        var keysSeconds = Stopwatch.GetElapsedTime(keysStarted).TotalSeconds;
+        if (keys.Failure is null && RejectRatioExceeded(profile, keys, request) is { } tooMany)
         {
-            double keysSeconds = 0;
-            StagingException? keysFailure = null;
-            if (load is IKeyedRunLoad keyed)
-            {
-                var keysStarted = Stopwatch.GetTimestamp();
-                keysFailure = await AddKeysAsync(keyed, anonymization, cancellationToken);
-                keysSeconds = Stopwatch.GetElapsedTime(keysStarted).TotalSeconds;
-            }
-
-            await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
-            await using var enriched = new StagingReader(await store.OpenReadAsync(enrichment.Output, cancellationToken), RecordStage.SourceName(enrichment.Output));
-            var merged = ArrayPool<byte>.Shared.Rent(64 * 1024);
-            var loopStarted = Stopwatch.GetTimestamp();
-            long copyTicks = 0;
-            double loopSeconds;
-            try
-            {
-                long count = 0;
-                while (true)
-                {
-                    var moreAnonymized = await anonymized.ReadAsync(cancellationToken);
-                    var moreEnriched = await enriched.ReadAsync(cancellationToken);
-                    if (moreAnonymized != moreEnriched)
-                    {
-                        throw new StagingException($"the stage outputs end at different records: {(moreAnonymized ? "enrichment" : "anonymization")} ends after record {count - 1}");
-                    }
-
-                    if (!moreAnonymized)
-                    {
-                        break;
-                    }
-
-                    CheckInStep(anonymized, enriched, count);
-                    if (keysFailure is not null)
-                    {
-                        // The first pass found the outputs broken: this pass only finds where, to report it as a
-                        // single pass would (the enrichment output may break first).
-                    }
-                    else if (anonymized.Reject is { } reason)
-                    {
-                        var copyStarted = Stopwatch.GetTimestamp();
-                        await load.AddRejectAsync(anonymized.Index, anonymized.Id, reason, cancellationToken);
-                        copyTicks += Stopwatch.GetTimestamp() - copyStarted;
-                    }
-                    else
-                    {
-                        var length = Merge(anonymized.Payload.Span, enriched.Payload.Span, ref merged);
-                        var copyStarted = Stopwatch.GetTimestamp();
-                        await load.AddRecordAsync(anonymized.Index, anonymized.Id!, merged.AsMemory(0, length), cancellationToken);
-                        copyTicks += Stopwatch.GetTimestamp() - copyStarted;
-                    }
-
-                    count++;
-                }
-
-                if (count != anonymization.Records)
-                {
-                    throw new StagingException($"the stage outputs hold {count} records but the stages reported {anonymization.Records}");
-                }
-
-                if (keysFailure is not null)
-                {
-                    throw keysFailure;
-                }
-
-                loopSeconds = Stopwatch.GetElapsedTime(loopStarted).TotalSeconds;
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(merged);
-            }
-
-            LoadResult result;
-            try
-            {
-                result = await load.CompleteAsync(cancellationToken);
-            }
-            catch (RecordRefusedException e)
-            {
-                // Name the file, as every other refusal of the input does.
-                throw new RecordRefusedException(e.RecordIndex, e.Problem, RecordStage.SourceName(request.Source));
-            }
-
-            var copySeconds = (double)copyTicks / Stopwatch.Frequency;
-            var sinkTimings = load as IRunLoadTimings;
-            var timings = new RunTimings
-            {
-                Enrichment = enrichment.Seconds,
-                Keys = keysSeconds,
-                Anonymization = anonymization.Seconds,
-                ReadMerge = loopSeconds - copySeconds,
-                Copy = copySeconds + (sinkTimings?.CopyCompleteSeconds ?? 0),
-                Upsert = sinkTimings?.UpsertSeconds ?? 0,
-                Commit = sinkTimings?.CommitSeconds ?? 0,
-            };
-            return Succeeded(request, profile.Dataset, result, stopwatch) with { Timings = timings };
+            // The rejects are the diagnosis: they stay, with a failed ledger row, and no record loads.
+            await load.FailAsync(tooMany, cancellationToken);
+            throw new RejectRatioExceededException(tooMany);
         }
+
+        if (keys.Failure is null)
+        {
+            await load.EndKeysAsync(cancellationToken);
+        }
+
+        var (loopSeconds, copySeconds) = await AddRecordsAsync(load, enrichment, anonymization, keys.Failure, cancellationToken);
+
+        LoadResult result;
+        try
+        {
+            result = await load.CompleteAsync(cancellationToken);
+        }
+        catch (RecordRefusedException e)
+        {
+            // Name the file, as every other refusal of the input does.
+            throw new RecordRefusedException(e.RecordIndex, e.Problem, RecordStage.SourceName(request.Source));
+        }
+
+        var timings = new RunTimings
+        {
+            Enrichment = enrichment.Seconds,
+            Keys = keysSeconds,
+            Anonymization = anonymization.Seconds,
+            ReadMerge = loopSeconds - copySeconds,
+            Copy = copySeconds + result.Timings.CopyComplete,
+            Upsert = result.Timings.Replace,
+            Commit = result.Timings.Commit,
+        };
+        return Succeeded(request, profile.Dataset, result, stopwatch) with { Timings = timings };
     }
 
     /// <summary>
-    /// The first pass for a sink that takes the keys first: every record's id and every reject, from the
-    /// anonymization output (the one whose records load). The second pass checks both outputs in step.
+    /// The run's identity. Both stages must have read the profile Consolidation reads (a profile replaced during the
+    /// run would mix two versions in one load), and the key is the one Anonymization used.
     /// </summary>
-    /// <returns>Null, or why the anonymization output cannot load; the second pass then reports the first problem of either output.</returns>
-    private async Task<StagingException?> AddKeysAsync(IKeyedRunLoad load, StageResult anonymization, CancellationToken cancellationToken)
+    private static RunDescriptor Describe(ConsolidationRequest request, Profiles.Profile profile, StageResult enrichment, StageResult anonymization)
+    {
+        foreach (var stage in (StageResult[])[enrichment, anonymization])
+        {
+            if (!string.Equals(stage.ProfileHash, profile.Hash, StringComparison.Ordinal))
+            {
+                throw new StagingException(stage.ProfileHash is null
+                    ? $"the {stage.Stage} result does not say which profile it read"
+                    : $"the profile {RecordStage.SourceName(request.Profile)} changed during the run: {stage.Stage} read another version; run the file again");
+            }
+        }
+
+        var fingerprint = anonymization.KeyFingerprint ?? throw new StagingException("the anonymization result does not say which key it used");
+        return RunDescriptor.Of(request.RunId, profile.Dataset, request.Source, request.SourceETag, request.StartedAt) with
+        {
+            ProfileHash = profile.Hash,
+            KeyFingerprint = fingerprint,
+        };
+    }
+
+    private static string? RejectRatioExceeded(Profiles.Profile profile, KeyPass keys, ConsolidationRequest request)
+    {
+        var total = keys.Keys + keys.Rejects;
+        if (profile.MaxRejectRatio is not { } limit || total == 0 || keys.Rejects <= limit * total)
+        {
+            return null;
+        }
+
+        var percent = 100.0 * keys.Rejects / total;
+        return FormattableString.Invariant(
+            $"{RecordStage.SourceName(request.Source)}: {keys.Rejects} of {total} records were rejected ({percent:0.#}%), more than the profile's maxRejectRatio of {limit}; nothing was loaded, the rejects are kept in dataprocess.rejects");
+    }
+
+    /// <summary>What pass one saw: how many keys and rejects, or why the anonymization output cannot load.</summary>
+    private readonly record struct KeyPass(long Keys, long Rejects, StagingException? Failure);
+
+    /// <summary>
+    /// Pass one: every record's id and every reject, from the anonymization output (the one whose records load).
+    /// Pass two checks both outputs in step.
+    /// </summary>
+    /// <returns>The counts, or why the anonymization output cannot load; the second pass then reports the first problem of either output.</returns>
+    private async Task<KeyPass> AddKeysAsync(IRunLoad load, StageResult anonymization, CancellationToken cancellationToken)
     {
         await using var anonymized = new StagingKeyReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
         long count = 0;
+        long rejects = 0;
         while (true)
         {
             try
@@ -156,17 +137,18 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             }
             catch (StagingException e)
             {
-                return e;
+                return new KeyPass(count - rejects, rejects, e);
             }
 
             if (anonymized.Index != count || (anonymized.Reject is null && anonymized.Id is null))
             {
-                return new StagingException($"the stage outputs are out of step at record {count}: anonymization has record {anonymized.Index}");
+                return new KeyPass(count - rejects, rejects, new StagingException($"the stage outputs are out of step at record {count}: anonymization has record {anonymized.Index}"));
             }
 
             if (anonymized.Reject is { } reason)
             {
                 await load.AddRejectAsync(anonymized.Index, anonymized.Id, reason, cancellationToken);
+                rejects++;
             }
             else
             {
@@ -176,8 +158,66 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             count++;
         }
 
-        await load.EndKeysAsync(cancellationToken);
-        return null;
+        return new KeyPass(count - rejects, rejects, null);
+    }
+
+    /// <summary>
+    /// Pass two: both outputs in step, each accepted record merged and added. After a failed pass one it adds
+    /// nothing and only finds the first problem of either output, to report it as a single pass would.
+    /// </summary>
+    /// <returns>The pass's seconds, and the part of them spent adding records to the load.</returns>
+    private async Task<(double Loop, double Copy)> AddRecordsAsync(IRunLoad load, StageResult enrichment, StageResult anonymization, StagingException? keysFailure, CancellationToken cancellationToken)
+    {
+        await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
+        await using var enriched = new StagingReader(await store.OpenReadAsync(enrichment.Output, cancellationToken), RecordStage.SourceName(enrichment.Output));
+        var merged = ArrayPool<byte>.Shared.Rent(64 * 1024);
+        var loopStarted = Stopwatch.GetTimestamp();
+        long copyTicks = 0;
+        try
+        {
+            long count = 0;
+            while (true)
+            {
+                var moreAnonymized = await anonymized.ReadAsync(cancellationToken);
+                var moreEnriched = await enriched.ReadAsync(cancellationToken);
+                if (moreAnonymized != moreEnriched)
+                {
+                    throw new StagingException($"the stage outputs end at different records: {(moreAnonymized ? "enrichment" : "anonymization")} ends after record {count - 1}");
+                }
+
+                if (!moreAnonymized)
+                {
+                    break;
+                }
+
+                CheckInStep(anonymized, enriched, count);
+                if (keysFailure is null && anonymized.Reject is null)
+                {
+                    var length = Merge(anonymized.Payload.Span, enriched.Payload.Span, ref merged);
+                    var copyStarted = Stopwatch.GetTimestamp();
+                    await load.AddRecordAsync(anonymized.Index, anonymized.Id!, merged.AsMemory(0, length), cancellationToken);
+                    copyTicks += Stopwatch.GetTimestamp() - copyStarted;
+                }
+
+                count++;
+            }
+
+            if (count != anonymization.Records)
+            {
+                throw new StagingException($"the stage outputs hold {count} records but the stages reported {anonymization.Records}");
+            }
+
+            if (keysFailure is not null)
+            {
+                throw keysFailure;
+            }
+
+            return (Stopwatch.GetElapsedTime(loopStarted).TotalSeconds, (double)copyTicks / Stopwatch.Frequency);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(merged);
+        }
     }
 
     private static void CheckInStep(StagingReader anonymized, StagingReader enriched, long expected)
@@ -245,6 +285,10 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
         Records = result.Records,
         Rejected = result.Rejected,
         Duplicates = result.Duplicates,
+        Superseded = result.Superseded,
         Seconds = stopwatch.Elapsed.TotalSeconds,
     };
 }
+
+/// <summary>The profile's <c>maxRejectRatio</c> was exceeded: the run failed, with its rejects kept as the diagnosis.</summary>
+public sealed class RejectRatioExceededException(string message) : Exception(message);

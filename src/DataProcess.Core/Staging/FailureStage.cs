@@ -19,18 +19,21 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
     public async Task<FailureRecorded> RunAsync(RunFailure failure, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(failure);
-        string dataset;
+        Profile? profile;
         try
         {
-            dataset = (await RecordStage.LoadProfileAsync(store, failure.Profile, cancellationToken)).Dataset;
+            profile = await RecordStage.LoadProfileAsync(store, failure.Profile, cancellationToken);
         }
         catch (Exception e) when (e is ProfileException or ObjectNotFoundException)
         {
             // The profile itself may be what failed the run; the ledger row is still written.
-            dataset = "unknown";
+            profile = null;
         }
 
-        var run = RunDescriptor.Of(failure.RunId, dataset, failure.Source, failure.SourceETag, failure.StartedAt);
+        var run = RunDescriptor.Of(failure.RunId, profile?.Dataset ?? "unknown", failure.Source, failure.SourceETag, failure.StartedAt) with
+        {
+            ProfileHash = profile?.Hash,
+        };
         await sink.RecordFailureAsync(run, Describe(failure.Error), cancellationToken);
 
         ObjectRef? quarantined = null;

@@ -83,6 +83,7 @@ internal static class RecordStage
             Rejected = counts.Rejected,
             BytesRead = counts.BytesRead,
             Seconds = stopwatch.Elapsed.TotalSeconds,
+            ProfileHash = profile.Hash,
         };
     }
 

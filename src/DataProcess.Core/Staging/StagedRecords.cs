@@ -199,6 +199,11 @@ internal sealed class StagingReader : IAsyncDisposable
         {
             more = await _lines.ReadAsync(cancellationToken);
         }
+        catch (MalformedInputException) when (_lines.BytesRead == 0)
+        {
+            // A file of no records stages an empty output: no lines, not a malformed one.
+            return false;
+        }
         catch (MalformedInputException e)
         {
             throw new StagingException($"staging output {e.Message}");

@@ -82,5 +82,48 @@ public sealed class DirectoryObjectStoreTests : IDisposable
         await FluentActions.Awaiting(() => store.OpenReadAsync(new ObjectRef(bucket, key))).Should().ThrowAsync<ArgumentException>();
     }
 
+    [Fact]
+    public async Task Deleting_the_last_object_of_a_prefix_removes_its_directories_as_s3_has_no_empty_prefixes()
+    {
+        var store = new DirectoryObjectStore(_root);
+        var kept = new ObjectRef("staging", "runs/b/out.ndjson");
+        var deleted = new ObjectRef("staging", "runs/a/deep/out.ndjson");
+        await store.WriteAsync(kept, (s, ct) => s.WriteAsync(new byte[1], ct).AsTask());
+        await store.WriteAsync(deleted, (s, ct) => s.WriteAsync(new byte[1], ct).AsTask());
+
+        await store.DeleteAsync(deleted);
+
+        Directory.Exists(Path.Combine(_root, "staging", "runs", "a")).Should().BeFalse();
+        Directory.Exists(Path.Combine(_root, "staging", "runs", "b")).Should().BeTrue("it still holds an object");
+        await store.DeleteAsync(kept);
+        Directory.Exists(Path.Combine(_root, "staging", "runs")).Should().BeFalse();
+        Directory.Exists(Path.Combine(_root, "staging")).Should().BeTrue("the bucket stays");
+    }
+
+    [Fact]
+    public async Task A_mapped_bucket_keeps_its_directories_when_an_object_is_deleted()
+    {
+        var mapped = Directory.CreateDirectory(Path.Combine(_root, "user", "inputs", "day1")).FullName;
+        await File.WriteAllTextAsync(Path.Combine(mapped, "a.json"), "[]");
+        var store = new DirectoryObjectStore(Path.Combine(_root, "store")).MapBucket("mine", Path.Combine(_root, "user"));
+
+        await store.DeleteAsync(new ObjectRef("mine", "inputs/day1/a.json"));
+
+        Directory.Exists(mapped).Should().BeTrue("a mapped directory belongs to someone else");
+    }
+
+    [Fact]
+    public async Task A_bucket_mapped_to_the_file_system_root_reads_a_file_by_its_full_path()
+    {
+        var file = Path.Combine(_root, "input.json");
+        await File.WriteAllTextAsync(file, "[]");
+        var root = Path.GetPathRoot(file)!;
+        var store = new DirectoryObjectStore(Path.Combine(_root, "store")).MapBucket("file:", root);
+
+        var head = await store.HeadAsync(new ObjectRef("file:", Path.GetRelativePath(root, file)));
+
+        head.Size.Should().Be(2);
+    }
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }

@@ -58,6 +58,8 @@ public sealed class ProfileLoaderTests
     [InlineData("""{"dataset":"x'; drop table records;--","id":"id"}""", "dataset: must be 1-63 characters")]
     [InlineData("""{"dataset":"Customers","id":"id"}""", "dataset: must be 1-63 characters")]
     [InlineData("""{"dataset":7,"id":"id"}""", "dataset: must be a string")]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":1.01}""", "maxRejectRatio: must be a number from 0 to 1")]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":"0.1"}""", "maxRejectRatio: must be a number from 0 to 1")]
     [InlineData("""{"dataset":"d"}""", "id: is required")]
     [InlineData("""{"dataset":"d","id":"tags[*]"}""", "id: 'tags[*]' has [*]")]
     [InlineData("""{"dataset":"d","id":""}""", "id: bad path: the path is empty")]
@@ -112,4 +114,15 @@ public sealed class ProfileLoaderTests
     }
 
     private static Profile Parse(string json) => ProfileLoader.Parse(Encoding.UTF8.GetBytes(json), "test.json");
+
+    [Theory]
+    [InlineData("""{"dataset":"d","id":"id"}""", null)]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":null}""", null)]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":0}""", 0.0)]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":0.05}""", 0.05)]
+    [InlineData("""{"dataset":"d","id":"id","maxRejectRatio":1}""", 1.0)]
+    public void Reads_the_maximum_reject_ratio(string json, double? expected)
+    {
+        Parse(json).MaxRejectRatio.Should().Be(expected);
+    }
 }

@@ -112,23 +112,109 @@ public sealed class ConsolidationStageTests : IDisposable
     }
 
     [Fact]
-    public async Task Reports_skipped_when_the_sink_already_loaded_the_source()
+    public async Task Reports_skipped_naming_the_run_the_sink_matched()
     {
-        _sink.AlreadyLoaded = true;
+        var matched = Guid.NewGuid();
+        _sink.Matched = matched;
 
         var summary = await new ConsolidationStage(_store, _sink).RunAsync(Request("""{"i":0,"id":"a","r":{}}""", """{"i":0,"id":"a","e":{}}""", records: 1));
 
         summary.Status.Should().Be("skipped");
+        summary.MatchedRunId.Should().Be(matched);
         _sink.Records.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Begins_the_load_with_the_run_identity_and_the_reprocess_switch()
+    {
+        await new ConsolidationStage(_store, _sink).RunAsync(Request("""{"i":0,"id":"a","r":{}}""", """{"i":0,"id":"a","e":{}}""", records: 1) with { Reprocess = true });
+
+        _sink.Run!.ProfileHash.Should().Be(ProfileHash).And.HaveLength(64);
+        _sink.Run.KeyFingerprint.Should().Be("key-fingerprint");
+        _sink.Reprocess.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task An_empty_file_loads_nothing_and_succeeds()
+    {
+        var summary = await new ConsolidationStage(_store, _sink).RunAsync(Request(string.Empty, string.Empty, records: 0, newline: false));
+
+        summary.Should().BeEquivalentTo(new { Status = "succeeded", Records = 0, Rejected = 0 });
+        _sink.Completed.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_file_whose_every_record_is_rejected_succeeds_with_its_rejects()
+    {
+        var summary = await new ConsolidationStage(_store, _sink).RunAsync(Request(
+            "{\"i\":0,\"id\":null,\"x\":\"the id 'id' is missing\"}\n{\"i\":1,\"id\":\"b\",\"x\":\"the required field 'email' is missing\"}",
+            "{\"i\":0,\"id\":null,\"x\":\"the id 'id' is missing\"}\n{\"i\":1,\"id\":\"b\",\"x\":\"the required field 'email' is missing\"}",
+            records: 2));
+
+        summary.Should().BeEquivalentTo(new { Status = "succeeded", Records = 0, Rejected = 2 });
+        _sink.Rejects.Should().HaveCount(2);
+        _sink.Completed.Should().BeTrue();
+    }
+
+    [Theory]
+    [InlineData(0.5, false)]
+    [InlineData(0.49, true)]
+    [InlineData(0.0, true)]
+    public async Task A_reject_share_above_the_profile_limit_fails_the_run_and_keeps_the_rejects(double limit, bool fails)
+    {
+        Put("config", "profile.json", FormattableString.Invariant($$"""{"dataset":"customers","id":"id","maxRejectRatio":{{limit}}}"""));
+        var request = Request(
+            "{\"i\":0,\"id\":\"a\",\"r\":{}}\n{\"i\":1,\"id\":null,\"x\":\"the id 'id' is missing\"}",
+            "{\"i\":0,\"id\":\"a\",\"e\":{}}\n{\"i\":1,\"id\":null,\"x\":\"the id 'id' is missing\"}",
+            records: 2);
+
+        var act = () => new ConsolidationStage(_store, _sink).RunAsync(request);
+
+        if (!fails)
+        {
+            (await act()).Status.Should().Be("succeeded");
+            return;
+        }
+
+        (await act.Should().ThrowAsync<RejectRatioExceededException>()).Which.Message.Should().Be(
+            FormattableString.Invariant($"customers.json: 1 of 2 records were rejected (50%), more than the profile's maxRejectRatio of {limit}; nothing was loaded, the rejects are kept in dataprocess.rejects"));
+        _sink.FailedWith.Should().StartWith("customers.json: 1 of 2 records were rejected");
+        _sink.Rejects.Should().ContainSingle();
+        _sink.Records.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Refuses_stage_outputs_made_with_another_version_of_the_profile()
+    {
+        var request = Request("""{"i":0,"id":"a","r":{}}""", """{"i":0,"id":"a","e":{}}""", records: 1);
+        Put("config", "profile.json", """{"dataset":"customers","id":"id","require":["email"]}""");
+
+        var act = () => new ConsolidationStage(_store, _sink).RunAsync(request);
+
+        (await act.Should().ThrowAsync<StagingException>()).Which.Message.Should().Be("the profile profile.json changed during the run: enrichment read another version; run the file again");
+        _sink.Run.Should().BeNull("nothing was begun");
+    }
+
+    [Fact]
+    public async Task Refuses_an_anonymization_result_without_the_key_fingerprint()
+    {
+        var request = Request("""{"i":0,"id":"a","r":{}}""", """{"i":0,"id":"a","e":{}}""", records: 1);
+        request = request with { Stages = [request.Stages[0] with { KeyFingerprint = null }, request.Stages[1]] };
+
+        var act = () => new ConsolidationStage(_store, _sink).RunAsync(request);
+
+        (await act.Should().ThrowAsync<StagingException>()).Which.Message.Should().Be("the anonymization result does not say which key it used");
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
 
-    private ConsolidationRequest Request(string anonymized, string enriched, long records)
+    private string ProfileHash => Core.Profiles.ProfileLoader.Parse(File.ReadAllBytes(Path.Combine(_root, "config", "profile.json")), "profile.json").Hash;
+
+    private ConsolidationRequest Request(string anonymized, string enriched, long records, bool newline = true)
     {
         var staging = new StagingLocation("staging", "staging");
-        Put("staging", $"staging/{RunId:D}/anonymization.ndjson", anonymized + "\n");
-        Put("staging", $"staging/{RunId:D}/enrichment.ndjson", enriched + "\n");
+        Put("staging", $"staging/{RunId:D}/anonymization.ndjson", anonymized + (newline ? "\n" : string.Empty));
+        Put("staging", $"staging/{RunId:D}/enrichment.ndjson", enriched + (newline ? "\n" : string.Empty));
         return new ConsolidationRequest
         {
             RunId = RunId,
@@ -139,13 +225,13 @@ public sealed class ConsolidationStageTests : IDisposable
             Staging = staging,
             Stages =
             [
-                Result("anonymization", staging.For(RunId, "anonymization"), records),
+                Result("anonymization", staging.For(RunId, "anonymization"), records) with { KeyFingerprint = "key-fingerprint" },
                 Result("enrichment", staging.For(RunId, "enrichment"), records),
             ],
         };
     }
 
-    private static StageResult Result(string stage, ObjectRef output, long records) => new()
+    private StageResult Result(string stage, ObjectRef output, long records) => new()
     {
         RunId = RunId,
         Stage = stage,
@@ -154,6 +240,7 @@ public sealed class ConsolidationStageTests : IDisposable
         Rejected = 0,
         BytesRead = 0,
         Seconds = 0,
+        ProfileHash = ProfileHash,
     };
 
     private void Put(string bucket, string key, string content)
@@ -163,12 +250,21 @@ public sealed class ConsolidationStageTests : IDisposable
         File.WriteAllText(path, content);
     }
 
-    /// <summary>Records what a load receives; the PostgreSQL sink has its own integration tests.</summary>
+    /// <summary>
+    /// Records what a load receives, and holds the caller to the load protocol as the PostgreSQL sink does (which has
+    /// its own integration tests): pass one takes every record index in order, pass two the keys in the same order.
+    /// </summary>
     private sealed class RecordingSink : IRecordSink, IRunLoad
     {
-        public bool AlreadyLoaded { get; set; }
+        private readonly List<long> _keys = [];
+        private bool _keysEnded;
+        private long _next;
+
+        public Guid? Matched { get; set; }
 
         public RunDescriptor? Run { get; private set; }
+
+        public bool Reprocess { get; private set; }
 
         public List<(long, string, string)> Records { get; } = [];
 
@@ -176,38 +272,75 @@ public sealed class ConsolidationStageTests : IDisposable
 
         public bool Completed { get; private set; }
 
+        public string? FailedWith { get; private set; }
+
         public bool Disposed { get; private set; }
 
-        public Task<IRunLoad?> BeginAsync(RunDescriptor run, CancellationToken cancellationToken = default)
+        public Task<Guid?> SkipIfLoadedAsync(RunDescriptor run, CancellationToken cancellationToken = default) => Task.FromResult(Matched);
+
+        public Task<LoadStart> BeginAsync(RunDescriptor run, bool reprocess, CancellationToken cancellationToken = default)
         {
             Run = run;
-            return Task.FromResult<IRunLoad?>(AlreadyLoaded ? null : this);
+            Reprocess = reprocess;
+            return Task.FromResult<LoadStart>(Matched is { } matched ? new LoadStart.Skipped(matched) : new LoadStart.Started(this));
         }
 
         public Task RecordFailureAsync(RunDescriptor run, string error, CancellationToken cancellationToken = default) => Task.CompletedTask;
 
-        public ValueTask AddRecordAsync(long recordIndex, string recordId, ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
+        public ValueTask AddKeyAsync(long recordIndex, string recordId, CancellationToken cancellationToken = default)
         {
-            Records.Add((recordIndex, recordId, Encoding.UTF8.GetString(utf8Json.Span)));
+            PassOne(recordIndex);
+            _keys.Add(recordIndex);
             return ValueTask.CompletedTask;
         }
 
         public ValueTask AddRejectAsync(long recordIndex, string? recordId, string reason, CancellationToken cancellationToken = default)
         {
+            PassOne(recordIndex);
             Rejects.Add((recordIndex, recordId, reason));
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask EndKeysAsync(CancellationToken cancellationToken = default)
+        {
+            _keysEnded.Should().BeFalse();
+            _keysEnded = true;
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask AddRecordAsync(long recordIndex, string recordId, ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
+        {
+            _keysEnded.Should().BeTrue("records come after the keys");
+            recordIndex.Should().Be(_keys[Records.Count], "pass two adds the keys of pass one in order");
+            Records.Add((recordIndex, recordId, Encoding.UTF8.GetString(utf8Json.Span)));
             return ValueTask.CompletedTask;
         }
 
         public Task<LoadResult> CompleteAsync(CancellationToken cancellationToken = default)
         {
+            _keysEnded.Should().BeTrue();
+            Records.Should().HaveCount(_keys.Count);
             Completed = true;
-            return Task.FromResult(new LoadResult(Records.Count, Rejects.Count, 0));
+            return Task.FromResult(new LoadResult(Records.Count, Rejects.Count, 0, 0));
+        }
+
+        public Task FailAsync(string error, CancellationToken cancellationToken = default)
+        {
+            _keysEnded.Should().BeFalse("a run fails instead of ending its keys");
+            FailedWith = error;
+            return Task.CompletedTask;
         }
 
         public ValueTask DisposeAsync()
         {
             Disposed = true;
             return ValueTask.CompletedTask;
+        }
+
+        private void PassOne(long recordIndex)
+        {
+            _keysEnded.Should().BeFalse("keys and rejects come first");
+            recordIndex.Should().Be(_next++);
         }
     }
 }
