@@ -13,12 +13,12 @@ internal static class Peer
 {
     public const string Script = "bench/peer/plain_etl.py";
 
-    /// <summary>Null when the peer can run; otherwise the one line that says why not and how to fix it.</summary>
+    /// <summary>Null when the peer can run; otherwise why not and how to fix it, in one line.</summary>
     public static async Task<string?> UnavailableAsync(string python)
     {
         if (!File.Exists(python))
         {
-            return $"peer skipped: {python} does not exist (install Debian's python3 and python3-psycopg2: apt-get install -y python3-psycopg2)";
+            return $"{python} does not exist; `apt-get install -y python3-psycopg2` brings Debian's python3 with psycopg2";
         }
 
         try
@@ -28,7 +28,8 @@ internal static class Peer
         }
         catch (InvalidOperationException)
         {
-            return $"peer skipped: {python} cannot import psycopg2; install it with `apt-get install -y python3-psycopg2` (make bench does this itself when run as root)";
+            return $"{python} cannot import psycopg2; `apt-get install -y python3-psycopg2` installs it for /usr/bin/python3 "
+                + "(make bench does that itself when run as root), and PYTHON=/usr/bin/python3 picks that interpreter";
         }
     }
 

@@ -46,7 +46,7 @@ var data = new ReportData(options, cells)
 };
 if (data.PeerProblem is not null)
 {
-    Console.WriteLine(data.PeerProblem);
+    Console.WriteLine($"peer skipped: {data.PeerProblem}");
 }
 
 var clock = Stopwatch.StartNew();
@@ -92,7 +92,7 @@ foreach (var size in options.Sizes)
             // sink limit is the compact cell's.
             if (cell.Layout == Layout.Compact)
             {
-                sink = await Database.SinkLimitAsync(database.ConnectionString, Path.Combine(benchDir, "records.bin"));
+                sink = await Database.SinkLimitAsync(database.ConnectionString, Path.Combine(benchDir, $"records-{Guid.NewGuid():N}.bin"));
                 Progress($"   sink limit {sink:0.00} s");
             }
 
@@ -129,7 +129,7 @@ async Task<PeerResult> RunPeerAsync(Cell cell, string input, int repeats, BenchD
         Progress($"   peer run {i + 1}/{repeats}: {run.Process.WallSeconds:0.00} s, {run.Records:N0} rows, {run.Process.RssMiB:0} MiB");
         if (i == repeats - 1)
         {
-            check = await Database.CompareAsync(ours.ConnectionString, database.ConnectionString, Path.Combine(benchDir, "peer.bin"));
+            check = await Database.CompareAsync(ours.ConnectionString, database.ConnectionString, Path.Combine(benchDir, $"peer-{Guid.NewGuid():N}.bin"));
             Progress($"   peer rows against ours: {check}");
         }
     }
