@@ -169,7 +169,7 @@ internal static class Report
             var theirs = peer.Median;
             text.AppendLine(Inv,
                 $"| {SizeName(peer.Cell.SizeMb)} | {peer.Cell.Profile.Name} | {N(ours?.Records)} / {N(theirs?.Records)} | {N(ours?.Rejected)} / {N(theirs?.Rejected)} "
-                + $"| {S(ours?.Process.WallSeconds, "0.00")} | {S(theirs?.Process.WallSeconds, "0.00")} | {S(Per(theirs?.Process.WallSeconds, ours?.Process.WallSeconds), "0.0")}× "
+                + $"| {S(ours?.Process.WallSeconds, "0.00")} | {S(theirs?.Process.WallSeconds, "0.00")} | {S(Per(theirs?.Process.WallSeconds, ours?.Process.WallSeconds), "0.0×")} "
                 + $"| {S(ours?.Process.RssMiB, "0")} | {S(theirs?.Process.RssMiB, "0")} | {S(Per(ours?.Process.RssMiB, theirs?.Process.RssMiB), "0.00")} | {peer.Check?.ToString() ?? Dash} |");
         }
     }
