@@ -57,13 +57,25 @@ deploy: ## Package, then apply the saved plan
 destroy: ## terraform destroy
 	scripts/terraform.sh destroy
 
-SIZE_MB       ?= 1000
-SMALL_MB      ?= 250
+# The benchmark matrix (BENCHMARKS.md says what each cell runs). QUICK=1: 10 and 50 MB only, into .local/bench/quick.md.
 SEED          ?= 20261127
+REPEAT        ?= 3
+PYTHON        ?= /usr/bin/python3
+PEER_PROFILES ?= heavy
+ifeq ($(QUICK),1)
+BENCH_MB      ?= 10 50
+PEER_MB       ?= 10 50
+BENCH_OUT     ?= $(LOCAL_DIR)/bench/quick.md
+else
+BENCH_MB      ?= 10 50 200 1000
+PEER_MB       ?= 10 50 200
 BENCH_OUT     ?= BENCHMARKS.md
+endif
 
-bench: build ## End-to-end benchmark, compact and pretty-printed (SIZE_MB=1000, SMALL_MB=250; 0 skips it); rewrites BENCH_OUT (BENCHMARKS.md)
-	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --size-mb $(SIZE_MB) --small-mb $(SMALL_MB) --seed $(SEED) --out $(BENCH_OUT)
+bench: build ## Benchmark matrix (sizes x profiles x layouts) and the plain-Python peer; rewrites BENCHMARKS.md (QUICK=1: 10 and 50 MB)
+	@bench/peer/ensure-psycopg2.sh $(PYTHON)
+	dotnet run --project bench/DataProcess.Bench -c $(CONFIGURATION) --no-build -- --sizes '$(BENCH_MB)' --peer-sizes '$(PEER_MB)' \
+	  --peer-profiles '$(PEER_PROFILES)' --repeat $(REPEAT) --seed $(SEED) --python $(PYTHON) --out $(BENCH_OUT) $(BENCH_ARGS)
 
 db-stop: build ## Stop the embedded PostgreSQL cluster
 	$(DATAPROCESS) db stop --local-dir $(LOCAL_DIR)
