@@ -8,6 +8,7 @@ using BenchmarkDotNet.Running;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Profiles;
 using DataProcess.Core.Records;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 using DataProcess.Core.Transforms;
 

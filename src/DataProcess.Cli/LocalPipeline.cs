@@ -97,7 +97,7 @@ internal sealed class LocalPipeline(IRecordSink sink, IHmacKeySource keys, strin
         try
         {
             var summary = await Workflow.RunAsync(functions, request, cancellationToken, async stages =>
-                progress.StagedBytes = (await store.HeadAsync(stages.First(s => s.Stage == Core.Staging.ConsolidationStage.Anonymization).Output, cancellationToken)).Size);
+                progress.StagedBytes = (await store.HeadAsync(stages.First(s => s.Stage == Core.Stages.ConsolidationStage.Anonymization).Output, cancellationToken)).Size);
             return new LocalRunResult(summary, input.Length, stopwatch.Elapsed.TotalSeconds);
         }
         finally

@@ -112,7 +112,7 @@ internal static class Workflow
     /// <summary>Removes a run's stage outputs (none, one or both may exist).</summary>
     public static async Task DeleteStagingAsync(IObjectStore store, StageRequest request)
     {
-        foreach (var stage in (string[])[Core.Staging.ConsolidationStage.Enrichment, Core.Staging.ConsolidationStage.Anonymization])
+        foreach (var stage in (string[])[Core.Stages.ConsolidationStage.Enrichment, Core.Stages.ConsolidationStage.Anonymization])
         {
             try
             {

@@ -1,6 +1,7 @@
 using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 
 namespace DataProcess.Consolidation;

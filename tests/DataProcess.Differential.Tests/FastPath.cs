@@ -4,6 +4,7 @@ using System.Text.Json;
 using DataProcess.Core.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 using DataProcess.Postgres;
 

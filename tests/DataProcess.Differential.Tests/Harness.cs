@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 using DataProcess.Differential.Tests.Generation;
 using DataProcess.Differential.Tests.Reference;

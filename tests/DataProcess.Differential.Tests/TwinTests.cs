@@ -1,3 +1,4 @@
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 using DataProcess.Differential.Tests.Generation;
 using DataProcess.Differential.Tests.Reference;

@@ -63,7 +63,7 @@ internal static class ProfileHash
             {
                 writer.WriteStartArray();
                 WritePath(writer, rule.Path);
-                writer.WriteStringValue(ProfileLoader.MethodName(rule.Method));
+                writer.WriteStringValue(ProfileLoader.Name(rule.Method));
                 writer.WriteEndArray();
             }
 
@@ -74,7 +74,7 @@ internal static class ProfileHash
             {
                 writer.WriteStartArray();
                 writer.WriteStringValue(rule.Name);
-                writer.WriteStringValue(ProfileLoader.FunctionName(rule.Function));
+                writer.WriteStringValue(ProfileLoader.Name(rule.Method));
                 WritePath(writer, rule.From);
                 writer.WriteEndArray();
             }

@@ -5,7 +5,7 @@ namespace DataProcess.Core.Profiles;
 /// <summary>Reads and validates a profile. Every mistake is refused with a message naming the field.</summary>
 public static class ProfileLoader
 {
-    private static readonly Dictionary<string, AnonymizationMethod> Methods = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, AnonymizationMethod> AnonymizationMethods = new(StringComparer.Ordinal)
     {
         ["hash"] = AnonymizationMethod.Hash,
         ["mask"] = AnonymizationMethod.Mask,
@@ -14,23 +14,23 @@ public static class ProfileLoader
         ["ip-prefix"] = AnonymizationMethod.IpPrefix,
     };
 
-    private static readonly Dictionary<string, EnrichmentFunction> Functions = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, EnrichmentMethod> EnrichmentMethods = new(StringComparer.Ordinal)
     {
-        ["email-domain"] = EnrichmentFunction.EmailDomain,
-        ["age"] = EnrichmentFunction.Age,
-        ["year"] = EnrichmentFunction.Year,
-        ["country-name"] = EnrichmentFunction.CountryName,
-        ["utc"] = EnrichmentFunction.Utc,
-        ["lowercase"] = EnrichmentFunction.Lowercase,
+        ["email-domain"] = EnrichmentMethod.EmailDomain,
+        ["age"] = EnrichmentMethod.Age,
+        ["year"] = EnrichmentMethod.Year,
+        ["country-name"] = EnrichmentMethod.CountryName,
+        ["utc"] = EnrichmentMethod.Utc,
+        ["lowercase"] = EnrichmentMethod.Lowercase,
     };
 
     private static readonly string[] TopLevelFields = ["dataset", "records", "id", "require", "anonymize", "enrich", "maxRejectRatio"];
 
     /// <summary>How a profile spells <paramref name="method"/>.</summary>
-    internal static string MethodName(AnonymizationMethod method) => Methods.First(m => m.Value == method).Key;
+    internal static string Name(AnonymizationMethod method) => AnonymizationMethods.First(m => m.Value == method).Key;
 
-    /// <summary>How a profile spells <paramref name="function"/>.</summary>
-    internal static string FunctionName(EnrichmentFunction function) => Functions.First(f => f.Value == function).Key;
+    /// <summary>How a profile spells <paramref name="method"/>.</summary>
+    internal static string Name(EnrichmentMethod method) => EnrichmentMethods.First(f => f.Value == method).Key;
 
     public static Profile LoadFile(string path)
     {
@@ -174,9 +174,9 @@ public static class ProfileLoader
                     throw Refuse(field, $"bad path: {error}");
                 }
 
-                if (value.ValueKind != JsonValueKind.String || !Methods.TryGetValue(value.GetString()!, out var method))
+                if (value.ValueKind != JsonValueKind.String || !AnonymizationMethods.TryGetValue(value.GetString()!, out var method))
                 {
-                    throw Refuse(field, $"unknown method {Describe(value)} (expected one of: {string.Join(", ", Methods.Keys)})");
+                    throw Refuse(field, $"unknown method {Describe(value)} (expected one of: {string.Join(", ", AnonymizationMethods.Keys)})");
                 }
 
                 if (id.IsWithinOrEqual(path))
@@ -232,9 +232,9 @@ public static class ProfileLoader
                     throw Refuse($"{field}.fn", "is required");
                 }
 
-                if (fnElement.ValueKind != JsonValueKind.String || !Functions.TryGetValue(fnElement.GetString()!, out var function))
+                if (fnElement.ValueKind != JsonValueKind.String || !EnrichmentMethods.TryGetValue(fnElement.GetString()!, out var method))
                 {
-                    throw Refuse($"{field}.fn", $"unknown function {Describe(fnElement)} (expected one of: {string.Join(", ", Functions.Keys)})");
+                    throw Refuse($"{field}.fn", $"unknown function {Describe(fnElement)} (expected one of: {string.Join(", ", EnrichmentMethods.Keys)})");
                 }
 
                 if (!spec.TryGetValue("from", out var fromElement))
@@ -260,7 +260,7 @@ public static class ProfileLoader
                         throw Refuse(field, $"collides with the anonymized field '{rule.Path.Head}'; it would overwrite the anonymized value");
                     }
 
-                    if (function is EnrichmentFunction.Lowercase or EnrichmentFunction.Utc && from.IsWithinOrEqual(rule.Path))
+                    if (method is EnrichmentMethod.Lowercase or EnrichmentMethod.Utc && from.IsWithinOrEqual(rule.Path))
                     {
                         throw Refuse(field, $"{fnElement.GetString()} would copy '{from}' unanonymized, but it is personal data (anonymize.{rule.Path})");
                     }
@@ -274,7 +274,7 @@ public static class ProfileLoader
                     }
                 }
 
-                enrich.Add(new EnrichmentRule(key, function, from));
+                enrich.Add(new EnrichmentRule(key, method, from));
             }
         }
 

@@ -32,12 +32,12 @@ public sealed class RecordEnricher
         for (var i = 0; i < _rules.Length; i++)
         {
             var rule = profile.Enrich[i];
-            if (!Enum.IsDefined(rule.Function))
+            if (!Enum.IsDefined(rule.Method))
             {
-                throw new ArgumentException($"enrich.{rule.Name}: unknown function {rule.Function}", nameof(profile));
+                throw new ArgumentException($"enrich.{rule.Name}: unknown function {rule.Method}", nameof(profile));
             }
 
-            _rules[i] = new Rule(JsonEncodedText.Encode(rule.Name), rule.Function, [.. rule.From.Segments]);
+            _rules[i] = new Rule(JsonEncodedText.Encode(rule.Name), rule.Method, [.. rule.From.Segments]);
         }
 
         _asOf = asOf;
@@ -68,7 +68,7 @@ public sealed class RecordEnricher
             writer.WritePropertyName(rule.Name);
             if (TryGetSingle(record, rule.From, out var value))
             {
-                WriteValue(rule.Function, value, writer);
+                WriteValue(rule.Method, value, writer);
             }
             else
             {
@@ -93,12 +93,12 @@ public sealed class RecordEnricher
         return segments.Length > 0;
     }
 
-    private void WriteValue(EnrichmentFunction function, JsonElement value, Utf8JsonWriter writer)
+    private void WriteValue(EnrichmentMethod function, JsonElement value, Utf8JsonWriter writer)
     {
         Span<char> buffer = stackalloc char[StackChars];
         switch (function)
         {
-            case EnrichmentFunction.EmailDomain:
+            case EnrichmentMethod.EmailDomain:
                 if (value.ValueKind == JsonValueKind.String)
                 {
                     WriteEmailDomain(ElementText.TryGetChars(value, buffer, out var email) ? email : value.GetString().AsSpan(), writer);
@@ -109,7 +109,7 @@ public sealed class RecordEnricher
                 }
 
                 break;
-            case EnrichmentFunction.Age:
+            case EnrichmentMethod.Age:
                 if (DateValues.TryParse(value, out var born) && AgeInYears(born, _asOf, _asOfDate) is { } age)
                 {
                     writer.WriteNumberValue(age);
@@ -120,7 +120,7 @@ public sealed class RecordEnricher
                 }
 
                 break;
-            case EnrichmentFunction.Year:
+            case EnrichmentMethod.Year:
                 if (DateValues.TryParse(value, out var date))
                 {
                     writer.WriteNumberValue(date.Year);
@@ -131,7 +131,7 @@ public sealed class RecordEnricher
                 }
 
                 break;
-            case EnrichmentFunction.CountryName:
+            case EnrichmentMethod.CountryName:
                 if (value.ValueKind == JsonValueKind.String
                     && Countries.EnglishName((ElementText.TryGetChars(value, buffer, out var code) ? code : value.GetString().AsSpan()).Trim()) is { } country)
                 {
@@ -143,10 +143,10 @@ public sealed class RecordEnricher
                 }
 
                 break;
-            case EnrichmentFunction.Utc:
+            case EnrichmentMethod.Utc:
                 WriteUtc(DateValues.TryParse(value, out var instant), instant, writer);
                 break;
-            case EnrichmentFunction.Lowercase:
+            case EnrichmentMethod.Lowercase:
                 if (value.ValueKind == JsonValueKind.Number)
                 {
                     writer.WriteStringValue(NumberText.Canonical(System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value)));
@@ -256,5 +256,5 @@ public sealed class RecordEnricher
         writer.WriteStringValue(lower[..length]);
     }
 
-    private sealed record Rule(JsonEncodedText Name, EnrichmentFunction Function, PathSegment[] From);
+    private sealed record Rule(JsonEncodedText Name, EnrichmentMethod Method, PathSegment[] From);
 }

@@ -34,9 +34,9 @@ public sealed class ProfileLoaderTests
             ("birthDate", AnonymizationMethod.Year),
             ("ip", AnonymizationMethod.IpPrefix),
             ("friends[*].phone", AnonymizationMethod.Redact));
-        profile.Enrich.Select(r => (r.Name, r.Function, r.From.Text)).Should().Equal(
-            ("email_domain", EnrichmentFunction.EmailDomain, "email"),
-            ("age", EnrichmentFunction.Age, "birthDate"));
+        profile.Enrich.Select(r => (r.Name, r.Method, r.From.Text)).Should().Equal(
+            ("email_domain", EnrichmentMethod.EmailDomain, "email"),
+            ("age", EnrichmentMethod.Age, "birthDate"));
     }
 
     [Theory]

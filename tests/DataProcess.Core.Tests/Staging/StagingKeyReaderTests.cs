@@ -1,4 +1,5 @@
 using System.Text;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 
 namespace DataProcess.Core.Tests.Staging;

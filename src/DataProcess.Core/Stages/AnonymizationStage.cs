@@ -1,9 +1,10 @@
 using System.Text.Json;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Staging;
 using DataProcess.Core.Transforms;
 
-namespace DataProcess.Core.Staging;
+namespace DataProcess.Core.Stages;
 
 /// <summary>Streams the source and writes each record with its personal fields anonymized.</summary>
 public sealed class AnonymizationStage(IObjectStore store, IHmacKeySource keys)

@@ -4,10 +4,11 @@ using System.Text.Json;
 using System.Threading.Channels;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Staging;
 using DataProcess.Core.Profiles;
 using DataProcess.Core.Records;
 
-namespace DataProcess.Core.Staging;
+namespace DataProcess.Core.Stages;
 
 /// <summary>What a stage does to one valid record: write its staged line, or return a reason to reject it.</summary>
 internal interface IRecordTransform

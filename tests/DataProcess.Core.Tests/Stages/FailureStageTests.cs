@@ -1,7 +1,8 @@
 using DataProcess.Core.Payloads;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 
-namespace DataProcess.Core.Tests.Staging;
+namespace DataProcess.Core.Tests.Stages;
 
 public sealed class FailureStageTests
 {

@@ -2,9 +2,10 @@ using System.Text;
 using DataProcess.Core.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Stages;
 using DataProcess.Core.Staging;
 
-namespace DataProcess.Core.Tests.Staging;
+namespace DataProcess.Core.Tests.Stages;
 
 public sealed class ConsolidationStageTests : IDisposable
 {

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 
-namespace DataProcess.Core.Staging;
+namespace DataProcess.Core.Stages;
 
 /// <summary>
 /// The first step of a run: when the same source version already loaded with the same profile and the same key

@@ -3,7 +3,7 @@ using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Profiles;
 
-namespace DataProcess.Core.Staging;
+namespace DataProcess.Core.Stages;
 
 /// <summary>
 /// The failure path of a run: records it as failed in the ledger and, where the deployment asks for

@@ -2,8 +2,9 @@ using System.Buffers;
 using System.Diagnostics;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Staging;
 
-namespace DataProcess.Core.Staging;
+namespace DataProcess.Core.Stages;
 
 /// <summary>
 /// Reads the Enrichment and Anonymization outputs in step, merges each record (the anonymized record
