@@ -33,8 +33,8 @@ locals {
     consolidation = {
       name                 = "${local.name}-consolidation"
       description          = "Merges both stage outputs and loads them into Aurora PostgreSQL in one transaction"
-      handler              = "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync"
-      package              = local.packages.consolidation
+      handler              = "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ConsolidationFunction::HandleAsync"
+      package              = local.packages.database
       memory_mb            = var.lambda_memory_mb.consolidation
       timeout_seconds      = var.lambda_timeout_seconds.consolidation
       reserved_concurrency = var.consolidation_reserved_concurrency
@@ -44,8 +44,8 @@ locals {
     record_failure = {
       name                 = "${local.name}-record-failure"
       description          = "Records a failed run in PostgreSQL and moves its source object to quarantine/"
-      handler              = "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync"
-      package              = local.packages.consolidation
+      handler              = "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RecordFailureFunction::HandleAsync"
+      package              = local.packages.database
       memory_mb            = var.lambda_memory_mb.record_failure
       timeout_seconds      = var.lambda_timeout_seconds.record_failure
       reserved_concurrency = null
@@ -56,8 +56,8 @@ locals {
     replay_check = {
       name                 = "${local.name}-replay-check"
       description          = "Ends a run whose source version already loaded, recording it as skipped"
-      handler              = "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync"
-      package              = local.packages.consolidation
+      handler              = "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ReplayCheckFunction::HandleAsync"
+      package              = local.packages.database
       memory_mb            = var.lambda_memory_mb.record_failure
       timeout_seconds      = var.lambda_timeout_seconds.record_failure
       reserved_concurrency = null
@@ -78,8 +78,8 @@ locals {
     run_status = {
       name                 = "${local.name}-run-status"
       description          = "GET /runs?key=: the latest run of an uploaded key, from the run ledger"
-      handler              = "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync"
-      package              = local.packages.uploadurl
+      handler              = "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RunStatusFunction::HandleAsync"
+      package              = local.packages.database
       memory_mb            = var.upload_url_memory_mb
       timeout_seconds      = 30
       reserved_concurrency = var.run_status_reserved_concurrency
@@ -90,8 +90,8 @@ locals {
     migrate = {
       name                 = "${local.name}-migrate"
       description          = "Migrates the schema and the database roles as the master user; invoked by terraform apply"
-      handler              = "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync"
-      package              = local.packages.consolidation
+      handler              = "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.MigrateFunction::HandleAsync"
+      package              = local.packages.database
       memory_mb            = 512
       timeout_seconds      = 900
       reserved_concurrency = null

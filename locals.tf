@@ -62,11 +62,12 @@ locals {
   profile_key     = "${local.profile_prefix}${local.profile_dataset}.json"
 
   # Lambda packages made by scripts/package.sh (`make package`): one deterministic zip per project.
-  # RecordFailure and ReplayCheck ship in the Consolidation package, RunStatus in the UploadUrl one.
+  # The database package (DataProcess.DatabaseFunctions) holds every function that reaches PostgreSQL:
+  # ReplayCheck, Consolidation, RecordFailure, RunStatus and migrate.
   packages = {
     enrichment    = "dist/enrichment.zip"
     anonymization = "dist/anonymization.zip"
-    consolidation = "dist/consolidation.zip"
+    database      = "dist/database.zip"
     uploadurl     = "dist/uploadurl.zip"
   }
 

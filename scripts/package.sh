@@ -13,13 +13,14 @@ set -euo pipefail
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 
-# function name → project directory. compute.tf (local.packages) references dist/<function>.zip;
-# RecordFailure ships inside the consolidation package.
-FUNCTIONS=(enrichment anonymization consolidation uploadurl)
+# package name → project directory. locals.tf (local.packages) references dist/<package>.zip; the
+# database package holds every function that reaches PostgreSQL (ReplayCheck, Consolidation,
+# RecordFailure, RunStatus, migrate).
+FUNCTIONS=(enrichment anonymization database uploadurl)
 declare -A PROJECTS=(
     [enrichment]=src/DataProcess.Enrichment
     [anonymization]=src/DataProcess.Anonymization
-    [consolidation]=src/DataProcess.Consolidation
+    [database]=src/DataProcess.DatabaseFunctions
     [uploadurl]=src/DataProcess.UploadUrl
 )
 

@@ -139,7 +139,7 @@ cmd_destroy() {
     require_credentials
     require_backend
     # The configuration hashes the zips even to destroy: build them if they are missing.
-    for zip in dist/enrichment.zip dist/anonymization.zip dist/consolidation.zip dist/uploadurl.zip; do
+    for zip in dist/enrichment.zip dist/anonymization.zip dist/database.zip dist/uploadurl.zip; do
         [[ -f "$zip" ]] || { package; break; }
     done
     init

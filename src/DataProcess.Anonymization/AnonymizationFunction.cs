@@ -1,8 +1,8 @@
 using DataProcess.Aws;
+using DataProcess.Aws.Secrets;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Stages;
-using DataProcess.Core.Staging;
 
 namespace DataProcess.Anonymization;
 
@@ -16,7 +16,7 @@ public sealed class AnonymizationFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
     public AnonymizationFunction()
-        : this(AwsFunctionEnvironment.ObjectStore(), AwsFunctionEnvironment.HmacKeys())
+        : this(S3Environment.ObjectStore(), SecretsManagerHmacKeySource.FromEnvironment())
     {
     }
 

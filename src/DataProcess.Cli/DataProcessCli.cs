@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using DataProcess.Cli.Samples;
-using DataProcess.Core.Local;
+using DataProcess.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Postgres;
 using Spectre.Console;
@@ -29,7 +29,7 @@ internal static class DataProcessCli
     public const int Interrupted = 130;
     public const int Terminated = 143;
 
-    public const string DatabaseVariable = "DATAPROCESS_DATABASE";
+    public const string DebugVariable = "DATAPROCESS_DEBUG";
     public const string LocalDirectoryVariable = "DATAPROCESS_LOCAL_DIR";
 
     /// <param name="stopSignal">Which signal cancelled <paramref name="cancellationToken"/> (SIGINT when not known).</param>
@@ -72,7 +72,7 @@ internal static class DataProcessCli
         {
             // One line, no stack trace: every message of ours names the file, record or field.
             await console.Error.WriteLineAsync($"error: {Describe(e)}");
-            if (console.Environment("DATAPROCESS_DEBUG") == "1")
+            if (console.Environment(DebugVariable) == "1")
             {
                 await console.Error.WriteLineAsync(e.ToString());
             }
@@ -86,7 +86,7 @@ internal static class DataProcessCli
         AggregateException { InnerExceptions.Count: 1 } aggregate => Describe(aggregate.InnerExceptions[0]),
 
         // The handler's name for "retry me" in the state machine; on a workstation the cause says more.
-        Consolidation.DatabaseUnavailableException { InnerException: { } inner } => Describe(inner),
+        DatabaseFunctions.DatabaseUnavailableException { InnerException: { } inner } => Describe(inner),
         Npgsql.PostgresException pg => $"PostgreSQL: {pg.MessageText} ({pg.SqlState})",
         Npgsql.NpgsqlException npgsql => $"PostgreSQL: {npgsql.Message}",
         _ => e.Message.ReplaceLineEndings(" "),
@@ -253,7 +253,7 @@ internal static class DataProcessCli
         var start = new Command("start", "Start the embedded PostgreSQL cluster (created on first use) and print its connection string.") { localDir };
         start.SetAction(async (parse, ct) =>
         {
-            var cluster = await LocalPostgresCluster.StartAsync(Path.Combine(parse.GetValue(localDir)!, "pg"), durable: true, ct);
+            var cluster = await LocalPostgresCluster.StartAsync(LocalDatabase.ClusterDirectory(parse.GetValue(localDir)!), durable: true, ct);
             await SchemaMigrator.MigrateAsync(cluster.ConnectionString, ct);
             await console.Out.WriteLineAsync(cluster.ConnectionString);
             return Success;
@@ -262,7 +262,7 @@ internal static class DataProcessCli
         var stop = new Command("stop", "Stop the embedded PostgreSQL cluster.") { localDir };
         stop.SetAction(async (parse, ct) =>
         {
-            var stopped = await LocalPostgresCluster.StopIfRunningAsync(Path.Combine(parse.GetValue(localDir)!, "pg"), ct);
+            var stopped = await LocalPostgresCluster.StopIfRunningAsync(LocalDatabase.ClusterDirectory(parse.GetValue(localDir)!), ct);
             await console.Out.WriteLineAsync(stopped ? "stopped" : "not running");
             return Success;
         });
@@ -277,14 +277,6 @@ internal static class DataProcessCli
     };
 
     /// <summary><c>DATAPROCESS_DATABASE</c> when set, else the embedded cluster (started on first use).</summary>
-    internal static async Task<string> DatabaseAsync(CliConsole console, string localDirectory, CancellationToken cancellationToken)
-    {
-        if (console.Environment(DatabaseVariable) is { Length: > 0 } connectionString)
-        {
-            return connectionString;
-        }
-
-        var cluster = await LocalPostgresCluster.StartAsync(Path.Combine(localDirectory, "pg"), durable: true, cancellationToken);
-        return cluster.ConnectionString;
-    }
+    internal static Task<string> DatabaseAsync(CliConsole console, string localDirectory, CancellationToken cancellationToken) =>
+        LocalDatabase.ConnectionStringAsync(console.Environment, localDirectory, cancellationToken);
 }

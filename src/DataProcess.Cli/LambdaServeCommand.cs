@@ -1,5 +1,5 @@
 using System.CommandLine;
-using DataProcess.Core.Local;
+using DataProcess.Local;
 using DataProcess.Postgres;
 
 namespace DataProcess.Cli;

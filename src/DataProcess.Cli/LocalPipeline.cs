@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using DataProcess.Anonymization;
-using DataProcess.Consolidation;
-using DataProcess.Core.Local;
+using DataProcess.DatabaseFunctions;
+using DataProcess.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Enrichment;

@@ -4,10 +4,13 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using DataProcess.Aws;
-using DataProcess.Aws.Local;
-using DataProcess.Core.Local;
+
+using DataProcess.Local;
 using DataProcess.Core.Ports;
 using DataProcess.Postgres;
+using DataProcess.Aws.HttpApi;
+using DataProcess.Core.Payloads;
+using DataProcess.DatabaseFunctions;
 using DataProcess.UploadUrl;
 using Npgsql;
 
@@ -73,7 +76,7 @@ internal static class StackCommand
             // recorded as failed ("cancelled"), its source left under incoming/.
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
             await using var ledger = NpgsqlDataSource.Create(connectionString);
-            var runs = new RunStatusApi(InputBucket, UploadSettings.DefaultPrefix, (source, token) => RunLedger.LatestAsync(ledger, source, token));
+            var runs = new RunStatusApi(InputBucket, KeyLayout.IncomingPrefix, (source, token) => RunLedger.LatestAsync(ledger, source, token));
             var serving = ServeAsync(listener, upload, runs, stop.Token);
             var triggering = TriggerAsync(console, s3, new StackPipeline(store, sink, keys, profileRef), stop.Token);
             try
@@ -99,7 +102,7 @@ internal static class StackCommand
     {
         await foreach (var created in s3.ObjectsCreated.ReadAllAsync(cancellationToken))
         {
-            if (created.Bucket != InputBucket || !created.Key.StartsWith("incoming/", StringComparison.Ordinal))
+            if (created.Bucket != InputBucket || !created.Key.StartsWith(KeyLayout.IncomingPrefix, StringComparison.Ordinal))
             {
                 continue;
             }

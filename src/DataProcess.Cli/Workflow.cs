@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization.Metadata;
 using DataProcess.Anonymization;
-using DataProcess.Consolidation;
+using DataProcess.DatabaseFunctions;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Enrichment;
@@ -34,8 +34,8 @@ internal sealed record WorkflowFunctions(
             new EnrichmentFunction(runStore).HandleAsync,
             new AnonymizationFunction(runStore, keys).HandleAsync,
             new ConsolidationFunction(runStore, runSink).HandleAsync,
-            new RunFailureFunction(store, sink, quarantine).HandleAsync,
-            new RunFailureFunction(store, sink, quarantine: false).HandleAsync);
+            new RecordFailureFunction(store, sink, quarantine).HandleAsync,
+            new RecordFailureFunction(store, sink, quarantine: false).HandleAsync);
     }
 
     /// <summary>The functions by the end of their Terraform names (<c>&lt;project&gt;-&lt;environment&gt;-enrichment</c> …).</summary>

@@ -2,7 +2,6 @@ using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Stages;
-using DataProcess.Core.Staging;
 
 namespace DataProcess.Enrichment;
 
@@ -16,7 +15,7 @@ public sealed class EnrichmentFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment.</summary>
     public EnrichmentFunction()
-        : this(AwsFunctionEnvironment.ObjectStore())
+        : this(S3Environment.ObjectStore())
     {
     }
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DataProcess.Core.Payloads;
 
 namespace DataProcess.UploadUrl;
 
@@ -21,9 +22,7 @@ public sealed record UploadSettings
 
     public required string Bucket { get; init; }
 
-    public const string DefaultPrefix = "incoming/";
-
-    public string Prefix { get; init; } = DefaultPrefix;
+    public string Prefix { get; init; } = KeyLayout.IncomingPrefix;
 
     public long MaxBytes { get; init; } = 1L << 30;
 

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using DataProcess.Aws;
+using DataProcess.Aws.HttpApi;
 
 namespace DataProcess.UploadUrl;
 
@@ -13,16 +13,11 @@ public sealed class UploadUrlFunction
 
     /// <summary>Used by the Lambda runtime: configuration from the environment, S3 through the default credential chain.</summary>
     public UploadUrlFunction()
-        : this(UploadSettings.FromEnvironment(Environment.GetEnvironmentVariable), S3Presigner(Environment.GetEnvironmentVariable))
+        : this(UploadSettings.FromEnvironment(Environment.GetEnvironmentVariable), new S3PostPresigner(S3Environment.Client()))
     {
     }
 
     public UploadUrlFunction(UploadSettings settings, IUploadPresigner presigner) => _api = new UploadApi(settings, presigner);
 
     public Task<Stream> HandleAsync(Stream input) => HttpApiResponse.HandleAsync(input, request => _api.HandleAsync(request));
-
-    private static S3PostPresigner S3Presigner(Func<string, string?> environment) =>
-        new(S3Clients.Create(environment(AwsFunctionEnvironment.S3ServiceUrlVariable) is { Length: > 0 } url
-            ? new S3Connection { ServiceUrl = new Uri(url), ForcePathStyle = true }
-            : new S3Connection()));
 }

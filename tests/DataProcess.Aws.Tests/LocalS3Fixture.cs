@@ -1,6 +1,6 @@
 using Amazon.S3;
 using DataProcess.Aws;
-using DataProcess.Aws.Local;
+using DataProcess.Local;
 
 namespace DataProcess.Aws.Tests;
 

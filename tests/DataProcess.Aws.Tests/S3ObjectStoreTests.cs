@@ -3,7 +3,7 @@ using System.Text;
 using Amazon.Runtime;
 using Amazon.S3;
 using Amazon.S3.Model;
-using DataProcess.Aws.Local;
+using DataProcess.Local;
 using DataProcess.Core.Ports;
 
 namespace DataProcess.Aws.Tests;

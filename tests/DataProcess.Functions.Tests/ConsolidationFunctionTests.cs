@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Transforms;
+using DataProcess.DatabaseFunctions;
 using DataProcess.Testing;
 
 namespace DataProcess.Functions.Tests;
@@ -82,7 +83,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         var database = await postgres.CreateDatabaseAsync();
         await Postgres.SchemaMigrator.MigrateAsync(database);
         await using var scenario = new FunctionScenario(database);
-        var check = new Consolidation.ReplayCheckFunction(scenario.Store, scenario.Sink, scenario.Keys);
+        var check = new ReplayCheckFunction(scenario.Store, scenario.Sink, scenario.Keys);
 
         var before = await FunctionScenario.InvokeAsync(check.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.runs")).Should().Be(0, "a check that lets the run go on records nothing");
@@ -128,7 +129,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
 
         var act = () => scenario.RunAsync();
 
-        var error = (await act.Should().ThrowAsync<Consolidation.DatabaseUnavailableException>()).Which;
+        var error = (await act.Should().ThrowAsync<DatabaseUnavailableException>()).Which;
         error.GetType().Name.Should().Be("DatabaseUnavailableException", "workflow.asl.json retries the error by this name");
         error.Message.Should().StartWith("the database is unavailable (it may be resuming from auto-pause)");
     }

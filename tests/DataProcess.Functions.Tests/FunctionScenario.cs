@@ -2,8 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Serialization.Metadata;
 using DataProcess.Anonymization;
-using DataProcess.Consolidation;
-using DataProcess.Core.Local;
+using DataProcess.DatabaseFunctions;
+using DataProcess.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Enrichment;
@@ -65,7 +65,7 @@ internal sealed class FunctionScenario : IAsyncDisposable
         Enrichment = new EnrichmentFunction(Store);
         Anonymization = new AnonymizationFunction(Store, Keys);
         Consolidation = new ConsolidationFunction(Store, Sink);
-        Failure = new RunFailureFunction(Store, Sink, quarantine: true);
+        Failure = new RecordFailureFunction(Store, Sink, quarantine: true);
         Request = new StageRequest
         {
             RunId = Guid.NewGuid(),
@@ -91,7 +91,7 @@ internal sealed class FunctionScenario : IAsyncDisposable
 
     public ConsolidationFunction Consolidation { get; }
 
-    public RunFailureFunction Failure { get; }
+    public RecordFailureFunction Failure { get; }
 
     public StageRequest Request { get; set; }
 

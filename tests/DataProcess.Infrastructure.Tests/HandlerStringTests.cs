@@ -15,12 +15,12 @@ public sealed partial class HandlerStringTests
         [
             "DataProcess.Enrichment::DataProcess.Enrichment.EnrichmentFunction::HandleAsync",
             "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync",
-            "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync",
-            "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync",
-            "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync",
-            "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync",
+            "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ConsolidationFunction::HandleAsync",
+            "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RecordFailureFunction::HandleAsync",
+            "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ReplayCheckFunction::HandleAsync",
+            "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.MigrateFunction::HandleAsync",
             "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
-            "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync",
+            "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RunStatusFunction::HandleAsync",
         ]);
     }
 

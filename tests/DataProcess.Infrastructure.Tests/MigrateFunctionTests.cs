@@ -1,8 +1,9 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using DataProcess.Consolidation;
+using DataProcess.DatabaseFunctions;
 using DataProcess.Postgres;
 using DataProcess.Testing;
+using Npgsql;
 
 namespace DataProcess.Infrastructure.Tests;
 
@@ -13,7 +14,8 @@ public sealed class MigrateFunctionTests(PostgresFixture postgres) : IClassFixtu
     public async Task A_migrate_invocation_migrates_the_schema_and_a_second_one_applies_nothing()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var function = new MigrateFunction(_ => Task.FromResult(database));
+        await using var dataSource = NpgsqlDataSource.Create(database);
+        var function = new MigrateFunction(() => Task.FromResult(dataSource));
 
         var first = await InvokeAsync(function, """{"requestedBy":"terraform"}""");
         var second = await InvokeAsync(function, """{"requestedBy":"terraform"}""");
@@ -28,10 +30,10 @@ public sealed class MigrateFunctionTests(PostgresFixture postgres) : IClassFixtu
     public async Task An_input_that_is_not_a_json_object_is_refused_before_the_database_is_touched()
     {
         var touched = false;
-        var function = new MigrateFunction(_ =>
+        var function = new MigrateFunction(() =>
         {
             touched = true;
-            return Task.FromResult("Host=/nowhere");
+            return Task.FromResult(NpgsqlDataSource.Create("Host=/nowhere"));
         });
 
         var refuse = () => InvokeAsync(function, "[1]");

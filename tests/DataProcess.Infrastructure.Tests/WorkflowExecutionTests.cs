@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using DataProcess.Cli;
-using DataProcess.Core.Local;
+using DataProcess.Local;
 using DataProcess.Core.Ports;
 using DataProcess.Postgres;
 using DataProcess.Testing;

@@ -1,5 +1,6 @@
 using DataProcess.Testing;
 using DataProcess.Core.Ports;
+using DataProcess.Local;
 using DataProcess.Postgres;
 
 namespace DataProcess.Reliability.Tests;

@@ -1,6 +1,6 @@
 using DataProcess.Cli.Samples;
-using DataProcess.Consolidation;
-using DataProcess.Core.Local;
+using DataProcess.DatabaseFunctions;
+using DataProcess.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Postgres;

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DataProcess.Core.Local;
+using DataProcess.Local;
 using DataProcess.Postgres;
 using DataProcess.Testing;
 using Npgsql;

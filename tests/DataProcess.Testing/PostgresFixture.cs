@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using DataProcess.Local;
 using DataProcess.Postgres;
 using Npgsql;
 using Xunit;

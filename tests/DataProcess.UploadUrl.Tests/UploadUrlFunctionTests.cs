@@ -4,6 +4,8 @@ using System.Text.Json.Nodes;
 using Amazon.Runtime;
 using Amazon.S3;
 using DataProcess.Aws;
+using DataProcess.Aws.HttpApi;
+using DataProcess.Testing;
 
 namespace DataProcess.UploadUrl.Tests;
 
@@ -16,7 +18,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task A_valid_request_gets_201_with_a_presigned_post_for_a_server_chosen_key()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"customers.json","contentType":"application/json","size":1234}"""));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", """{"filename":"customers.json","contentType":"application/json","size":1234}"""));
 
         response.StatusCode.Should().Be(201);
         response.Headers["Content-Type"].Should().Be("application/json");
@@ -36,7 +38,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task The_signed_policy_lets_s3_enforce_the_key_the_type_the_size_and_the_expiry()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"customers.ndjson","contentType":"application/x-ndjson","size":5000}"""));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", """{"filename":"customers.ndjson","contentType":"application/x-ndjson","size":5000}"""));
 
         var fields = JsonNode.Parse(response.Body)!["fields"]!;
         var policy = JsonNode.Parse(Convert.FromBase64String(fields["Policy"]!.GetValue<string>()))!;
@@ -53,7 +55,7 @@ public sealed class UploadUrlFunctionTests
     {
         var body = Convert.ToBase64String(Encoding.UTF8.GetBytes("""{"filename":"a.jsonl","contentType":"application/jsonl","size":10}"""));
 
-        var response = await InvokeAsync(Event("POST", "/uploads", body, base64: true));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", body, base64: true));
 
         response.StatusCode.Should().Be(201);
         JsonNode.Parse(response.Body)!["key"]!.GetValue<string>().Should().EndWith("/a.jsonl");
@@ -85,7 +87,7 @@ public sealed class UploadUrlFunctionTests
     [InlineData("""{"filename":"customers.json","contentType":"application/json","size":99999999999999999999}""", "size")]
     public async Task A_bad_request_gets_400_with_a_problem_naming_the_field(string? body, string field)
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", body));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", body));
 
         response.StatusCode.Should().Be(400);
         response.Headers["Content-Type"].Should().Be("application/problem+json");
@@ -98,7 +100,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task An_oversized_file_is_refused_with_the_limit_in_the_message()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"big.json","contentType":"application/json","size":10000001}"""));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", """{"filename":"big.json","contentType":"application/json","size":10000001}"""));
 
         JsonNode.Parse(response.Body)!["detail"]!.GetValue<string>().Should().Be("size 10000001 exceeds the limit of 10000000 bytes");
     }
@@ -106,7 +108,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task A_body_marked_base64_that_is_not_base64_is_refused()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", "{not base64}", base64: true));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", "{not base64}", base64: true));
 
         response.StatusCode.Should().Be(400);
         JsonNode.Parse(response.Body)!["field"]!.GetValue<string>().Should().Be("body");
@@ -122,7 +124,7 @@ public sealed class UploadUrlFunctionTests
     [InlineData("a%2F..%2Fb.json", "a_2F.._2Fb.json")]
     public async Task A_name_with_directories_or_unsafe_characters_is_sanitised_into_the_last_key_segment(string filename, string expected)
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", JsonSerializer.Serialize(new { filename, contentType = "application/json", size = 10 })));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", JsonSerializer.Serialize(new { filename, contentType = "application/json", size = 10 })));
 
         response.StatusCode.Should().Be(201);
         var key = JsonNode.Parse(response.Body)!["key"]!.GetValue<string>();
@@ -133,7 +135,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task A_long_name_is_cut_to_100_characters_keeping_its_extension()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", JsonSerializer.Serialize(new { filename = new string('x', 300) + ".json", contentType = "application/json", size = 10 })));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", JsonSerializer.Serialize(new { filename = new string('x', 300) + ".json", contentType = "application/json", size = 10 })));
 
         var name = JsonNode.Parse(response.Body)!["key"]!.GetValue<string>().Split('/')[^1];
         name.Should().HaveLength(100).And.EndWith(".json");
@@ -142,7 +144,7 @@ public sealed class UploadUrlFunctionTests
     [Fact]
     public async Task A_content_type_with_parameters_is_normalised()
     {
-        var response = await InvokeAsync(Event("POST", "/uploads", """{"filename":"c.json","contentType":"Application/JSON; charset=utf-8","size":10}"""));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", "/uploads", """{"filename":"c.json","contentType":"Application/JSON; charset=utf-8","size":10}"""));
 
         JsonNode.Parse(response.Body)!["fields"]!["Content-Type"]!.GetValue<string>().Should().Be("application/json");
     }
@@ -153,7 +155,7 @@ public sealed class UploadUrlFunctionTests
     [InlineData("DELETE")]
     public async Task Another_method_on_the_uploads_route_gets_405(string method)
     {
-        var response = await InvokeAsync(Event(method, "/uploads", null));
+        var response = await InvokeAsync(HttpApiEvents.Create(method, "/uploads", null));
 
         response.StatusCode.Should().Be(405);
         response.Headers["Allow"].Should().Be("POST");
@@ -166,7 +168,7 @@ public sealed class UploadUrlFunctionTests
     [InlineData("/runs")]
     public async Task Another_route_gets_404(string path)
     {
-        var response = await InvokeAsync(Event("POST", path, """{"filename":"c.json","contentType":"application/json","size":10}"""));
+        var response = await InvokeAsync(HttpApiEvents.Create("POST", path, """{"filename":"c.json","contentType":"application/json","size":10}"""));
 
         response.StatusCode.Should().Be(404);
         response.Headers["Content-Type"].Should().Be("application/problem+json");
@@ -181,37 +183,6 @@ public sealed class UploadUrlFunctionTests
         FluentActions.Invoking(() => UploadSettings.FromEnvironment(_ => null)).Should().Throw<InvalidOperationException>().WithMessage("*DATAPROCESS_UPLOAD_BUCKET*");
         FluentActions.Invoking(() => UploadSettings.FromEnvironment(n => n == UploadSettings.BucketVariable ? "b" : n == UploadSettings.ExpiryVariable ? "86400" : null))
             .Should().Throw<InvalidOperationException>().WithMessage("*60 and 3600*");
-    }
-
-    /// <summary>An HTTP API payload 2.0 event, as API Gateway sends it.</summary>
-    internal static string Event(string method, string path, string? body, bool base64 = false)
-    {
-        var e = new JsonObject
-        {
-            ["version"] = "2.0",
-            ["routeKey"] = "$default",
-            ["rawPath"] = path,
-            ["rawQueryString"] = "",
-            ["headers"] = new JsonObject { ["content-type"] = "application/json", ["host"] = "abc123.execute-api.eu-west-1.amazonaws.com" },
-            ["requestContext"] = new JsonObject
-            {
-                ["accountId"] = "123456789012",
-                ["apiId"] = "abc123",
-                ["domainName"] = "abc123.execute-api.eu-west-1.amazonaws.com",
-                ["http"] = new JsonObject { ["method"] = method, ["path"] = path, ["protocol"] = "HTTP/1.1", ["sourceIp"] = "203.0.113.7", ["userAgent"] = "dataprocess" },
-                ["requestId"] = "id",
-                ["routeKey"] = "$default",
-                ["stage"] = "$default",
-                ["timeEpoch"] = 1796031000000,
-            },
-            ["isBase64Encoded"] = base64,
-        };
-        if (body is not null)
-        {
-            e["body"] = body;
-        }
-
-        return e.ToJsonString();
     }
 
     private static async Task<HttpApiResponse> InvokeAsync(string eventJson)

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -104,7 +104,7 @@ test("package.sh: strict bash, valid syntax, publishes framework-dependent linux
     assert.match(text, /RUNTIME_IDENTIFIER=linux-arm64/);
     assert.match(text, /out="\.local\/publish\/\$fn"/);
     assert.match(text, /node tools\/deterministic-zip\.mjs "\$out" "dist\/\$fn\.zip"/);
-    assert.deepEqual(functions, ["enrichment", "anonymization", "consolidation", "uploadurl"]);
+    assert.deepEqual(functions, ["enrichment", "anonymization", "database", "uploadurl"]);
     for (const fn of functions) assert.ok(existsSync(path.join(repoRoot, projects[fn], `${path.basename(projects[fn])}.csproj`)), `${fn}: ${projects[fn]}`);
 });
 
@@ -126,12 +126,12 @@ test("every handler's assembly is the project its zip is built from (Assembly::N
     const expected = {
         enrichment: "DataProcess.Enrichment::DataProcess.Enrichment.EnrichmentFunction::HandleAsync",
         anonymization: "DataProcess.Anonymization::DataProcess.Anonymization.AnonymizationFunction::HandleAsync",
-        consolidation: "DataProcess.Consolidation::DataProcess.Consolidation.ConsolidationFunction::HandleAsync",
-        record_failure: "DataProcess.Consolidation::DataProcess.Consolidation.RunFailureFunction::HandleAsync",
+        consolidation: "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ConsolidationFunction::HandleAsync",
+        record_failure: "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RecordFailureFunction::HandleAsync",
         upload_url: "DataProcess.UploadUrl::DataProcess.UploadUrl.UploadUrlFunction::HandleAsync",
-        run_status: "DataProcess.UploadUrl::DataProcess.UploadUrl.RunStatusFunction::HandleAsync",
-        replay_check: "DataProcess.Consolidation::DataProcess.Consolidation.ReplayCheckFunction::HandleAsync",
-        migrate: "DataProcess.Consolidation::DataProcess.Consolidation.MigrateFunction::HandleAsync",
+        run_status: "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.RunStatusFunction::HandleAsync",
+        replay_check: "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.ReplayCheckFunction::HandleAsync",
+        migrate: "DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.MigrateFunction::HandleAsync",
     };
     for (const l of lambdaPackages(config)) {
         assert.equal(l.handler, expected[l.name], l.name);
@@ -151,4 +151,31 @@ test("the function environments hold identifiers only (object store, database en
         for (const v of ["DATAPROCESS_DB_HOST", "DATAPROCESS_DB_PORT", "DATAPROCESS_DB_NAME", "DATAPROCESS_DB_SSL_ROOT_CERT"]) assert.ok(env[name].includes(v), `${name}: ${v}`);
     }
     assert.ok(env.migrate.includes("master_user_secret[0].secret_arn"), "migrate: the managed secret's ARN");
+});
+
+// What each package may ship: exactly these assemblies. A package that picks up another one (a database driver in a
+// function that never connects, an SDK it never calls, a dev-only launcher) fails here, so adding one is a decision.
+const s3 = ["AWSSDK.Core.dll", "AWSSDK.Extensions.Numerics.dll", "AWSSDK.S3.dll", "System.IO.Hashing.dll", "DataProcess.Aws.dll", "DataProcess.Core.dll"];
+const secrets = ["AWSSDK.SimpleSystemsManagement.dll", "DataProcess.Aws.Secrets.dll"];
+const postgres = ["Npgsql.dll", "Microsoft.Extensions.DependencyInjection.Abstractions.dll", "Microsoft.Extensions.Logging.Abstractions.dll", "DataProcess.Postgres.dll"];
+const packageAssemblies = {
+    enrichment: [...s3, "DataProcess.Enrichment.dll"],
+    anonymization: [...s3, ...secrets, "DataProcess.Anonymization.dll"],
+    database: [...s3, ...secrets, ...postgres, "DataProcess.DatabaseFunctions.dll"],
+    uploadurl: [...s3, "DataProcess.UploadUrl.dll"],
+};
+const neverShipped = ["DataProcess.Local.dll", "dataprocess.dll", "Spectre.Console.dll", "System.CommandLine.dll"];
+
+test("each package ships exactly the assemblies its functions use (dotnet publish of its project)", () => {
+    const { functions, projects } = packagedFunctions();
+    assert.deepEqual(Object.keys(packageAssemblies).sort(), [...functions].sort(), "an assembly list per package");
+    for (const fn of functions) {
+        const out = path.join(temp, "publish", fn);
+        execFileSync("dotnet", ["publish", path.join(repoRoot, projects[fn]), "--configuration", "Release", "--nologo", "-v", "quiet", "--output", out], { stdio: "pipe" });
+        const shipped = readdirSync(out).filter((f) => f.endsWith(".dll")).sort();
+        for (const dll of neverShipped) assert.ok(!shipped.includes(dll), `${fn}: ships ${dll}, which only a workstation uses`);
+        if (fn !== "database") for (const dll of postgres) assert.ok(!shipped.includes(dll), `${fn}: ships ${dll}, but none of its functions reaches the database`);
+        if (fn === "enrichment" || fn === "uploadurl") for (const dll of secrets) assert.ok(!shipped.includes(dll), `${fn}: ships ${dll}, but it reads no secret`);
+        assert.deepEqual(shipped, [...packageAssemblies[fn]].sort(), `${fn}: the assemblies of ${projects[fn]}`);
+    }
 });

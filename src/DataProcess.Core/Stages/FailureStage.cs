@@ -11,8 +11,6 @@ namespace DataProcess.Core.Stages;
 /// </summary>
 public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quarantine)
 {
-    public const string QuarantinePrefix = "quarantine/";
-
     /// <summary>Longest error text kept in the ledger.</summary>
     private const int MaxErrorLength = 2000;
 
@@ -37,10 +35,10 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
         await sink.RecordFailureAsync(run, Describe(failure.Error), cancellationToken);
 
         ObjectRef? quarantined = null;
-        if (quarantine && !failure.Source.Key.StartsWith(QuarantinePrefix, StringComparison.Ordinal))
+        if (quarantine && !failure.Source.Key.StartsWith(KeyLayout.QuarantinePrefix, StringComparison.Ordinal))
         {
-            var key = failure.Source.Key.StartsWith("incoming/", StringComparison.Ordinal) ? failure.Source.Key["incoming/".Length..] : failure.Source.Key;
-            quarantined = failure.Source with { Key = QuarantinePrefix + key };
+            var key = failure.Source.Key.StartsWith(KeyLayout.IncomingPrefix, StringComparison.Ordinal) ? failure.Source.Key[KeyLayout.IncomingPrefix.Length..] : failure.Source.Key;
+            quarantined = failure.Source with { Key = KeyLayout.QuarantinePrefix + key };
             try
             {
                 await store.MoveAsync(failure.Source, quarantined, cancellationToken);

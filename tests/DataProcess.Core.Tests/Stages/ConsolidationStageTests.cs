@@ -1,5 +1,5 @@
 using System.Text;
-using DataProcess.Core.Local;
+using DataProcess.Local;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Stages;

@@ -1,0 +1,54 @@
+using System.Text.Json;
+using DataProcess.Postgres;
+using Npgsql;
+
+namespace DataProcess.DatabaseFunctions;
+
+/// <summary>
+/// Lambda handler <c>DataProcess.DatabaseFunctions::DataProcess.DatabaseFunctions.MigrateFunction::HandleAsync</c>,
+/// invoked by <c>terraform apply</c> (<c>aws_lambda_invocation.migrate</c>), never by the workflow: migrates
+/// the schema over the master-secret connection and answers <c>{"schemaVersion","applied"}</c>. The input
+/// (<c>{"requestedBy":"terraform"}</c>) steers nothing; it must be a JSON object.
+/// </summary>
+public sealed class MigrateFunction
+{
+    private readonly Func<Task<NpgsqlDataSource>> _database;
+
+    /// <summary>Used by the Lambda runtime: the database and its master secret from the environment.</summary>
+    public MigrateFunction()
+        : this(FunctionDatabase.DataSourceAsync)
+    {
+    }
+
+    public MigrateFunction(Func<Task<NpgsqlDataSource>> database) => _database = database;
+
+    public async Task<Stream> HandleAsync(Stream input)
+    {
+        using (var request = await JsonDocument.ParseAsync(input))
+        {
+            if (request.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                throw new ArgumentException($"the migrate input must be a JSON object, not {request.RootElement.ValueKind}", nameof(input));
+            }
+        }
+
+        var applied = await DatabaseOutages.ReportAsUnavailableAsync(async () => await SchemaMigrator.MigrateAsync(await _database()));
+        var output = new MemoryStream();
+        await using (var json = new Utf8JsonWriter(output))
+        {
+            json.WriteStartObject();
+            json.WriteNumber("schemaVersion", SchemaMigrator.LatestVersion);
+            json.WriteStartArray("applied");
+            foreach (var version in applied)
+            {
+                json.WriteNumberValue(version);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        output.Position = 0;
+        return output;
+    }
+}
