@@ -45,9 +45,6 @@ internal sealed class MultipartUploadStream : Stream
         set => throw new NotSupportedException();
     }
 
-    /// <summary>How many parts were uploaded so far (0 until the first buffer filled).</summary>
-    internal int PartsUploaded => _parts.Count;
-
     private bool ChecksumParts => !_options.DisableChunkEncoding;
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)

@@ -17,9 +17,6 @@ public sealed record S3Connection
 
     /// <summary>The region to sign for; null uses the SDK's default chain (AWS_REGION in Lambda).</summary>
     public string? Region { get; init; }
-
-    /// <summary>True for a local server: no aws-chunked payloads or trailing checksums, which s3rver stores verbatim.</summary>
-    public bool IsLocal => ServiceUrl is not null;
 }
 
 /// <summary>

@@ -62,14 +62,18 @@ public sealed class S3ObjectStore : IObjectStore
         }
     }
 
-    public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) => OpenAsync(obj, null, cancellationToken);
-
-    /// <summary>Streams <paramref name="length"/> bytes of <paramref name="obj"/> from <paramref name="offset"/> (a ranged GET).</summary>
-    public Task<Stream> OpenReadAsync(ObjectRef obj, long offset, long length, CancellationToken cancellationToken = default)
+    public async Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(offset);
-        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(length);
-        return OpenAsync(obj, new ByteRange(offset, offset + length - 1), cancellationToken);
+        ArgumentNullException.ThrowIfNull(obj);
+        try
+        {
+            var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = obj.Bucket, Key = obj.Key }, cancellationToken);
+            return new ResponseStream(response);
+        }
+        catch (AmazonS3Exception e) when (IsNotFound(e))
+        {
+            throw new ObjectNotFoundException(obj);
+        }
     }
 
     public async Task<ObjectInfo> WriteAsync(ObjectRef obj, Func<Stream, CancellationToken, Task> produce, CancellationToken cancellationToken = default)
@@ -117,20 +121,6 @@ public sealed class S3ObjectStore : IObjectStore
 
     internal static bool IsNotFound(AmazonS3Exception e) =>
         e.StatusCode == HttpStatusCode.NotFound || e.ErrorCode is "NoSuchKey" or "NotFound" or "NoSuchBucket";
-
-    private async Task<Stream> OpenAsync(ObjectRef obj, ByteRange? range, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(obj);
-        try
-        {
-            var response = await _s3.GetObjectAsync(new GetObjectRequest { BucketName = obj.Bucket, Key = obj.Key, ByteRange = range }, cancellationToken);
-            return new ResponseStream(response);
-        }
-        catch (AmazonS3Exception e) when (IsNotFound(e))
-        {
-            throw new ObjectNotFoundException(obj);
-        }
-    }
 
     /// <summary>The GetObject body; disposing it releases the response (and its connection).</summary>
     private sealed class ResponseStream(GetObjectResponse response) : Stream

@@ -57,9 +57,6 @@ public sealed class LocalPostgresCluster : IAsyncDisposable
     /// <summary>A connection string for the <c>postgres</c> database as the <c>postgres</c> superuser.</summary>
     public string ConnectionString { get; }
 
-    /// <summary>A connection string for <paramref name="database"/> on this cluster.</summary>
-    public string GetConnectionString(string database) => BuildConnectionString(database);
-
     /// <summary>Starts (initialising if needed) a durable cluster under <paramref name="directory"/>, or reuses the running one.</summary>
     public static Task<LocalPostgresCluster> StartAsync(string directory, CancellationToken cancellationToken = default) =>
         StartAsync(directory, durable: true, cancellationToken);

@@ -56,7 +56,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
 
         again.Should().Be(first);
         other.Should().NotBe(first);
-        first.Should().Be(Pseudonym.Compute(new HmacKey(key), "ada.lovelace@example.org"));
+        first.Should().Be(Pseudonym.Compute(new HMACSHA256(key), "ada.lovelace@example.org"));
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json.Nodes;
 using DataProcess.Core.Payloads;
@@ -45,7 +46,7 @@ public sealed class StageFunctionTests(PostgresFixture postgres) : IClassFixture
         var text = scenario.ReadText(result.Output);
         Leaked(text).Should().BeEmpty();
         var ada = Lines(text)[0]["r"]!;
-        ada["email"]!.GetValue<string>().Should().Be(Pseudonym.Compute(new HmacKey(scenario.Key), "ada.lovelace@example.org"));
+        ada["email"]!.GetValue<string>().Should().Be(Pseudonym.Compute(new HMACSHA256(scenario.Key), "ada.lovelace@example.org"));
         ada["phone"]!.GetValue<string>().Should().Be("*********0001");
         ada["birthDate"]!.GetValue<int>().Should().Be(1815);
         ada["ip"]!.GetValue<string>().Should().Be("203.0.113.0/24");

@@ -7,5 +7,5 @@ public static class KeyLayout
     public const string IncomingPrefix = "incoming/";
 
     /// <summary>The failure path moves a source it could not load here (<c>incoming/x</c> → <c>quarantine/x</c>).</summary>
-    public const string QuarantinePrefix = "quarantine/";
+    internal const string QuarantinePrefix = "quarantine/";
 }

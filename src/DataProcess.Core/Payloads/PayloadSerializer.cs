@@ -39,4 +39,4 @@ public static class PayloadSerializer
 }
 
 /// <summary>A function was invoked with a payload it cannot use.</summary>
-public sealed class PayloadException(string message) : Exception(message);
+internal sealed class PayloadException(string message) : Exception(message);

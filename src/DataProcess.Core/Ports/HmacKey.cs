@@ -14,7 +14,7 @@ public interface IHmacKeySource
 /// <summary>A pseudonymisation key of at least 32 bytes. Its bytes never reach a log or a message.</summary>
 public sealed class HmacKey
 {
-    public const int MinimumLength = 32;
+    internal const int MinimumLength = 32;
 
     private readonly byte[] _bytes;
 
@@ -29,14 +29,14 @@ public sealed class HmacKey
         Fingerprint = ComputeFingerprint(_bytes);
     }
 
-    public ReadOnlySpan<byte> Bytes => _bytes;
+    internal ReadOnlySpan<byte> Bytes => _bytes;
 
     /// <summary>
     /// Names the key in the run ledger without revealing it: the first 16 bytes (32 hex characters) of
     /// HMAC-SHA256 under the key of the fixed label <c>0xFF "dataprocess/key-fingerprint/v1"</c>. The label starts
     /// with a byte that never occurs in UTF-8, so the fingerprint is never the pseudonym of any value.
     /// </summary>
-    public string Fingerprint { get; }
+    internal string Fingerprint { get; }
 
     /// <summary>Reads a key written as base64 (what <c>openssl rand -base64 32</c> prints).</summary>
     public static HmacKey FromBase64(string text, string origin)

@@ -1,7 +1,7 @@
 namespace DataProcess.Core.Profiles;
 
 /// <summary>How a personal field is made safe.</summary>
-public enum AnonymizationMethod
+internal enum AnonymizationMethod
 {
     /// <summary>Keyed HMAC-SHA256 pseudonym (lowercase hex): deterministic for a key, so joins still work.</summary>
     Hash,
@@ -20,4 +20,4 @@ public enum AnonymizationMethod
 }
 
 /// <summary>Anonymizes the value(s) at <paramref name="Path"/> with <paramref name="Method"/>.</summary>
-public sealed record AnonymizationRule(FieldPath Path, AnonymizationMethod Method);
+internal sealed record AnonymizationRule(FieldPath Path, AnonymizationMethod Method);

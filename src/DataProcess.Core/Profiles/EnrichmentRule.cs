@@ -1,7 +1,7 @@
 namespace DataProcess.Core.Profiles;
 
 /// <summary>What an enrichment field is computed with.</summary>
-public enum EnrichmentMethod
+internal enum EnrichmentMethod
 {
     EmailDomain,
     Age,
@@ -12,4 +12,4 @@ public enum EnrichmentMethod
 }
 
 /// <summary>Adds the top-level field <paramref name="Name"/> computed by <paramref name="Method"/> from <paramref name="From"/>.</summary>
-public sealed record EnrichmentRule(string Name, EnrichmentMethod Method, FieldPath From);
+internal sealed record EnrichmentRule(string Name, EnrichmentMethod Method, FieldPath From);

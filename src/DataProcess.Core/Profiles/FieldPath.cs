@@ -6,7 +6,7 @@ namespace DataProcess.Core.Profiles;
 /// A path to a field inside a record: dotted names, with <c>[*]</c> for every element of an array
 /// (<c>address.city</c>, <c>friends[*].phone</c>, <c>tags[*]</c>).
 /// </summary>
-public sealed class FieldPath : IEquatable<FieldPath>
+internal sealed class FieldPath : IEquatable<FieldPath>
 {
     private FieldPath(string text, IReadOnlyList<PathSegment> segments)
     {
@@ -22,16 +22,6 @@ public sealed class FieldPath : IEquatable<FieldPath>
 
     /// <summary>The name of the top-level field the path starts at.</summary>
     public string Head => Segments[0].Name!;
-
-    public static FieldPath Parse(string text)
-    {
-        if (!TryParse(text, out var path, out var error))
-        {
-            throw new FormatException(error);
-        }
-
-        return path;
-    }
 
     public static bool TryParse(string? text, out FieldPath path, out string error)
     {
@@ -159,7 +149,7 @@ public sealed class FieldPath : IEquatable<FieldPath>
 }
 
 /// <summary>One step of a <see cref="FieldPath"/>: a field name, or every element of an array.</summary>
-public readonly record struct PathSegment(string? Name)
+internal readonly record struct PathSegment(string? Name)
 {
     public static PathSegment Wildcard => default;
 

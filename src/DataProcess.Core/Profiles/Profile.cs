@@ -28,28 +28,28 @@ public sealed partial class Profile
     }
 
     /// <summary>Longest accepted record id, in characters.</summary>
-    public const int MaxIdLength = 256;
+    internal const int MaxIdLength = 256;
 
     public string Dataset { get; }
 
-    public RecordsLocation Records { get; }
+    internal RecordsLocation Records { get; }
 
-    public FieldPath Id { get; }
+    internal FieldPath Id { get; }
 
-    public IReadOnlyList<FieldPath> Require { get; }
+    internal IReadOnlyList<FieldPath> Require { get; }
 
-    public IReadOnlyList<AnonymizationRule> Anonymize { get; }
+    internal IReadOnlyList<AnonymizationRule> Anonymize { get; }
 
-    public IReadOnlyList<EnrichmentRule> Enrich { get; }
+    internal IReadOnlyList<EnrichmentRule> Enrich { get; }
 
     /// <summary>The largest share of a file's records that may be rejected (0 to 1); above it the run fails. Null: no limit.</summary>
-    public double? MaxRejectRatio { get; }
+    internal double? MaxRejectRatio { get; }
 
     /// <summary>
     /// The canonical hash of what the profile says (<see cref="ProfileHash"/>), part of a run's identity: key order,
     /// whitespace and the order of rules do not change it; any rule does.
     /// </summary>
-    public string Hash { get; }
+    internal string Hash { get; }
 
     /// <summary>Dataset names are plain identifiers: they end up in the database, logs and object keys.</summary>
     [GeneratedRegex("^[a-z][a-z0-9_-]{0,62}$", RegexOptions.CultureInvariant)]

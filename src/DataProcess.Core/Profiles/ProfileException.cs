@@ -1,4 +1,4 @@
 namespace DataProcess.Core.Profiles;
 
 /// <summary>The profile was refused. The message names the file and the field.</summary>
-public sealed class ProfileException(string message) : Exception(message);
+internal sealed class ProfileException(string message) : Exception(message);

@@ -48,7 +48,7 @@ public static class ProfileLoader
         return Parse(bytes, System.IO.Path.GetFileName(path));
     }
 
-    public static async Task<Profile> LoadAsync(Stream stream, string name, CancellationToken cancellationToken = default)
+    internal static async Task<Profile> LoadAsync(Stream stream, string name, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(stream);
         using var buffer = new MemoryStream();
@@ -56,7 +56,7 @@ public static class ProfileLoader
         return Parse(buffer.ToArray(), name);
     }
 
-    public static Profile Parse(ReadOnlySpan<byte> utf8Json, string name)
+    internal static Profile Parse(ReadOnlySpan<byte> utf8Json, string name)
     {
         JsonDocument document;
         try

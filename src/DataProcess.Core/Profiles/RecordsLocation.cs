@@ -1,7 +1,7 @@
 namespace DataProcess.Core.Profiles;
 
 /// <summary>Where the records are in the input.</summary>
-public sealed record RecordsLocation
+internal sealed record RecordsLocation
 {
     private RecordsLocation(IReadOnlyList<string>? segments, string text)
     {

@@ -1,7 +1,7 @@
 namespace DataProcess.Core.Records;
 
 /// <summary>The layout the reader found the records in.</summary>
-public enum InputShape
+internal enum InputShape
 {
     /// <summary>Not decided yet: nothing has been read.</summary>
     Unknown,

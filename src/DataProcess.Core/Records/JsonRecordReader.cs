@@ -16,7 +16,7 @@ namespace DataProcess.Core.Records;
 /// once all its bytes are buffered; when a refill is needed in the middle of one, the reader rewinds
 /// to the record's first byte, so a record never straddles two buffers.
 /// </remarks>
-public sealed class JsonRecordReader : IAsyncDisposable
+internal sealed class JsonRecordReader : IAsyncDisposable
 {
     /// <summary>Largest record accepted by default. A bigger one is almost always a broken export.</summary>
     public const int DefaultMaxRecordBytes = 16 * 1024 * 1024;

@@ -1,14 +1,7 @@
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using DataProcess.Core.Profiles;
 
 namespace DataProcess.Core.Records;
-
-/// <summary>The outcome of checking one record: an object with a usable id, or a reason to reject it.</summary>
-public readonly record struct ValidatedRecord(JsonObject? Record, string? Id, string? Reject)
-{
-    public bool IsRejected => Reject is not null;
-}
 
 /// <summary>What the stages validate: the record as a pooled document to dispose, or a reason to reject it.</summary>
 internal readonly record struct ValidatedDocument(JsonDocument? Document, string? Id, string? Reject);
@@ -17,7 +10,7 @@ internal readonly record struct ValidatedDocument(JsonDocument? Document, string
 /// Record-level checks shared by every stage, so that Enrichment and Anonymization reject exactly the
 /// same records and their outputs stay in step. Reasons name fields, never values.
 /// </summary>
-public static class RecordValidator
+internal static class RecordValidator
 {
     private static readonly JsonDocumentOptions ParseOptions = new()
     {
@@ -27,19 +20,6 @@ public static class RecordValidator
         // value that anonymization never touched.
         AllowDuplicateProperties = false,
     };
-
-    public static ValidatedRecord Validate(ReadOnlySpan<byte> utf8Json, Profile profile)
-    {
-        ArgumentNullException.ThrowIfNull(profile);
-        var bytes = utf8Json.ToArray();
-        var checkedRecord = ValidateDocument(bytes, profile);
-        using (checkedRecord.Document)
-        {
-            return checkedRecord.Reject is { } reason
-                ? Rejected(checkedRecord.Id, reason)
-                : new ValidatedRecord(JsonNode.Parse(bytes, documentOptions: ParseOptions)!.AsObject(), checkedRecord.Id, null);
-        }
-    }
 
     /// <summary>
     /// The stages' validation: the record as a pooled <see cref="JsonDocument"/> (no node tree) that the caller
@@ -150,36 +130,4 @@ public static class RecordValidator
         _ => "null",
     };
 
-    /// <summary>Follows a path without wildcards. <paramref name="present"/> tells a missing field from a JSON null.</summary>
-    internal static JsonNode? Navigate(JsonObject record, FieldPath path, out bool present)
-    {
-        JsonNode? current = record;
-        foreach (var segment in path.Segments)
-        {
-            if (current is not JsonObject obj || !obj.TryGetPropertyValue(segment.Name!, out current))
-            {
-                present = false;
-                return null;
-            }
-        }
-
-        present = true;
-        return current;
-    }
-
-    internal static string Describe(JsonNode? node) => node switch
-    {
-        null => "null",
-        JsonObject => "an object",
-        JsonArray => "an array",
-        _ => node.GetValueKind() switch
-        {
-            JsonValueKind.String => "a string",
-            JsonValueKind.Number => "a number",
-            JsonValueKind.True or JsonValueKind.False => "a boolean",
-            _ => "null",
-        },
-    };
-
-    private static ValidatedRecord Rejected(string? id, string reason) => new(null, id, reason);
 }

@@ -292,4 +292,4 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
 }
 
 /// <summary>The profile's <c>maxRejectRatio</c> was exceeded: the run failed, with its rejects kept as the diagnosis.</summary>
-public sealed class RejectRatioExceededException(string message) : Exception(message);
+internal sealed class RejectRatioExceededException(string message) : Exception(message);

@@ -214,7 +214,7 @@ internal static class RecordStage
     private sealed class Batch
     {
         private readonly List<(long Index, int Offset, int Length)> _records = [];
-        private readonly StagingWriter _lines = new(Stream.Null);
+        private readonly StagingWriter _lines = new();
         private byte[] _input = ArrayPool<byte>.Shared.Rent(BatchBufferBytes);
         private int _used;
 

@@ -1,4 +1,4 @@
 namespace DataProcess.Core.Staging;
 
 /// <summary>The stage outputs are missing, truncated or disagree: the run cannot be consolidated.</summary>
-public sealed class StagingException(string message) : Exception(message);
+internal sealed class StagingException(string message) : Exception(message);

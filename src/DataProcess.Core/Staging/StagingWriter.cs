@@ -14,7 +14,7 @@ namespace DataProcess.Core.Staging;
 /// </summary>
 internal sealed class StagingWriter : IAsyncDisposable
 {
-    private const int FlushThreshold = 256 * 1024;
+    private const int InitialBufferBytes = 512 * 1024;
 
     private static readonly JsonWriterOptions WriterOptions = new()
     {
@@ -23,14 +23,12 @@ internal sealed class StagingWriter : IAsyncDisposable
         SkipValidation = true,
     };
 
-    private readonly Stream _output;
-    private readonly ArrayBufferWriter<byte> _buffer = new(FlushThreshold * 2);
+    private readonly ArrayBufferWriter<byte> _buffer = new(InitialBufferBytes);
     private readonly Utf8JsonWriter _writer;
     private int _lineStart;
 
-    public StagingWriter(Stream output)
+    public StagingWriter()
     {
-        _output = output;
         _writer = new Utf8JsonWriter(_buffer, WriterOptions);
     }
 
@@ -83,18 +81,6 @@ internal sealed class StagingWriter : IAsyncDisposable
 
     /// <summary>Forgets the lines written, keeping the buffer for the next ones.</summary>
     public void Clear() => _buffer.ResetWrittenCount();
-
-    public ValueTask FlushIfFullAsync(CancellationToken cancellationToken) =>
-        _buffer.WrittenCount >= FlushThreshold ? FlushAsync(cancellationToken) : ValueTask.CompletedTask;
-
-    public async ValueTask FlushAsync(CancellationToken cancellationToken)
-    {
-        if (_buffer.WrittenCount > 0)
-        {
-            await _output.WriteAsync(_buffer.WrittenMemory, cancellationToken);
-            _buffer.ResetWrittenCount();
-        }
-    }
 
     public ValueTask DisposeAsync() => _writer.DisposeAsync();
 }

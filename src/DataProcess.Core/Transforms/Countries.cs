@@ -3,7 +3,7 @@ using System.Collections.Frozen;
 namespace DataProcess.Core.Transforms;
 
 /// <summary>ISO 3166-1 alpha-2 country codes and their common English short names.</summary>
-public static class Countries
+internal static class Countries
 {
     /// <summary>
     /// The 249 officially assigned codes (user-assigned and reserved codes are not countries). Names are
@@ -264,9 +264,6 @@ public static class Countries
 
     private static readonly FrozenDictionary<string, string>.AlternateLookup<ReadOnlySpan<char>> ByCode =
         Names.GetAlternateLookup<ReadOnlySpan<char>>();
-
-    /// <summary>How many codes the table knows.</summary>
-    internal static int Count => Names.Count;
 
     /// <summary>ISO 3166-1 alpha-2 code (case-insensitive) → English short name, or null.</summary>
     public static string? EnglishName(ReadOnlySpan<char> alpha2)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace DataProcess.Core.Transforms;
 
@@ -8,7 +7,7 @@ namespace DataProcess.Core.Transforms;
 /// Reads the dates found in real exports. The result keeps the offset the value was written with
 /// (so its calendar date and year are the ones a person wrote); a value without a zone is UTC.
 /// </summary>
-public static class DateValues
+internal static class DateValues
 {
     /// <summary>Above this a JSON number is taken as epoch milliseconds: 10^11 seconds is the year 5138.</summary>
     private const double MillisecondsThreshold = 1e11;
@@ -62,30 +61,7 @@ public static class DateValues
         return DateTimeOffset.TryParseExact(text, OtherFormats, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out value);
     }
 
-    /// <summary>Also accepts JSON numbers: a four-digit whole number is a year, others Unix epoch seconds (milliseconds when &gt; 10^11).</summary>
-    public static bool TryParse(JsonNode? node, out DateTimeOffset value)
-    {
-        value = default;
-        if (node is not JsonValue json)
-        {
-            return false;
-        }
-
-        switch (json.GetValueKind())
-        {
-            case JsonValueKind.String:
-                return json.TryGetValue<string>(out var text) && TryParse(text.AsSpan(), out value);
-            case JsonValueKind.Number:
-                // A parsed value reads as double directly; one built in code (e.g. from an int) via its JSON text.
-                return (json.TryGetValue<double>(out var number)
-                        || double.TryParse(json.ToJsonString(), NumberStyles.Float, CultureInfo.InvariantCulture, out number))
-                    && TryFromEpoch(number, out value);
-            default:
-                return false;
-        }
-    }
-
-    /// <summary>The same as <see cref="TryParse(JsonNode?, out DateTimeOffset)"/> for a value of a parsed document.</summary>
+    /// <summary>A date string, or a JSON number: a four-digit whole number is a year, others Unix epoch seconds (milliseconds when &gt; 10^11).</summary>
     internal static bool TryParse(JsonElement element, out DateTimeOffset value)
     {
         value = default;

@@ -1,42 +1,22 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using DataProcess.Core.Ports;
 
 namespace DataProcess.Core.Transforms;
 
 /// <summary>The <c>hash</c> method: a keyed pseudonym, deterministic per key so joins across datasets still work.</summary>
-public static class Pseudonym
+internal static class Pseudonym
 {
     /// <summary>Texts up to this many UTF-8 bytes are encoded on the stack; longer ones use a pooled buffer.</summary>
     private const int StackBufferBytes = 512;
 
     private const int MacBytes = 32;
 
-    /// <summary>HMAC-SHA256 of the UTF-8 text under the key, as 64 lowercase hex characters.</summary>
-    public static string Compute(HmacKey key, ReadOnlySpan<char> text)
-    {
-        ArgumentNullException.ThrowIfNull(key);
-        return Compute(text, key, hmac: null);
-    }
-
     /// <summary>
-    /// The same pseudonym through a long-lived <see cref="HMACSHA256"/>: the key schedule is done once per
-    /// instance instead of once per value. The instance is not thread-safe.
+    /// HMAC-SHA256 of the UTF-8 text as 64 lowercase hex characters, through a long-lived <see cref="HMACSHA256"/>:
+    /// the key schedule is done once per instance instead of once per value. The instance is not thread-safe.
     /// </summary>
-    internal static string Compute(HMACSHA256 hmac, ReadOnlySpan<char> text) => Compute(text, key: null, hmac);
-
-    /// <summary>The pseudonym of text given as UTF-8, written as 64 lowercase hex UTF-8 bytes: no string on the way.</summary>
-    internal static void ComputeUtf8(HMACSHA256 hmac, ReadOnlySpan<byte> utf8, Span<byte> hex)
-    {
-        Span<byte> mac = stackalloc byte[MacBytes];
-        if (!hmac.TryComputeHash(utf8, mac, out _) || !Convert.TryToHexStringLower(mac, hex, out _))
-        {
-            throw new CryptographicException("HMAC-SHA256 did not fit its 32-byte output");
-        }
-    }
-
-    private static string Compute(ReadOnlySpan<char> text, HmacKey? key, HMACSHA256? hmac)
+    public static string Compute(HMACSHA256 hmac, ReadOnlySpan<char> text)
     {
         byte[]? rented = null;
         var buffer = text.Length <= StackBufferBytes / 3
@@ -47,11 +27,7 @@ public static class Pseudonym
         {
             length = Encoding.UTF8.GetBytes(text, buffer);
             Span<byte> mac = stackalloc byte[MacBytes];
-            if (hmac is null)
-            {
-                HMACSHA256.HashData(key!.Bytes, buffer[..length], mac);
-            }
-            else if (!hmac.TryComputeHash(buffer[..length], mac, out _))
+            if (!hmac.TryComputeHash(buffer[..length], mac, out _))
             {
                 throw new CryptographicException("HMAC-SHA256 did not fit its 32-byte output");
             }
@@ -66,6 +42,16 @@ public static class Pseudonym
             {
                 ArrayPool<byte>.Shared.Return(rented);
             }
+        }
+    }
+
+    /// <summary>The pseudonym of text given as UTF-8, written as 64 lowercase hex UTF-8 bytes: no string on the way.</summary>
+    public static void ComputeUtf8(HMACSHA256 hmac, ReadOnlySpan<byte> utf8, Span<byte> hex)
+    {
+        Span<byte> mac = stackalloc byte[MacBytes];
+        if (!hmac.TryComputeHash(utf8, mac, out _) || !Convert.TryToHexStringLower(mac, hex, out _))
+        {
+            throw new CryptographicException("HMAC-SHA256 did not fit its 32-byte output");
         }
     }
 }

@@ -2,7 +2,6 @@ using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using DataProcess.Core.Ports;
 using DataProcess.Core.Profiles;
 
@@ -12,7 +11,7 @@ namespace DataProcess.Core.Transforms;
 /// Applies a profile's anonymize rules to records in place. Holds one HMAC instance so the key
 /// schedule is paid once per run, which makes it not thread-safe: use one anonymizer per stage.
 /// </summary>
-public sealed class RecordAnonymizer : IDisposable
+internal sealed class RecordAnonymizer : IDisposable
 {
     private readonly Rule[] _rules;
     private readonly PathNode _tree = new();
@@ -50,44 +49,9 @@ public sealed class RecordAnonymizer : IDisposable
     }
 
     /// <summary>
-    /// Applies every anonymize rule of the profile to the record IN PLACE. Returns null on success, or a
-    /// rejection reason that names the field path and the problem and never contains a value from the
-    /// record. A rejected record may be partly anonymized and must be dropped, not written.
-    /// </summary>
-    public string? Apply(JsonObject record)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ObjectDisposedException.ThrowIf(_disposed, this);
-
-        // The node API runs the stages' document path, so both give the same records and reasons.
-        using var document = JsonDocument.Parse(record.ToJsonString());
-        var reason = Check(document.RootElement);
-        if (reason is not null)
-        {
-            return reason;
-        }
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            Write(document.RootElement, writer);
-        }
-
-        var anonymized = JsonNode.Parse(buffer.WrittenSpan)!.AsObject();
-        var properties = anonymized.ToList();
-        anonymized.Clear();
-        record.Clear();
-        foreach (var (name, value) in properties)
-        {
-            record[name] = value;
-        }
-
-        return null;
-    }
-
-    /// <summary>
-    /// The stages' path, step one: whether every rule can anonymize the record of a parsed document, checked in the
-    /// same order and with the same reasons as <see cref="Apply"/>. Null when <see cref="Write"/> may follow.
+    /// Step one: whether every rule can anonymize the record, checked in profile order; the first problem is the
+    /// rejection reason, which names the field path and never holds a value of the record. Null when
+    /// <see cref="Write"/> may follow.
     /// </summary>
     internal string? Check(JsonElement record)
     {
@@ -105,8 +69,8 @@ public sealed class RecordAnonymizer : IDisposable
     }
 
     /// <summary>
-    /// Step two: writes the record with every rule applied, in one pass over the document (no node tree); what
-    /// <see cref="Apply"/> then writing the record gives. Only after <see cref="Check"/> returned null.
+    /// Step two: writes the record with every rule applied, in one pass over the document (no node tree). Only after
+    /// <see cref="Check"/> returned null.
     /// </summary>
     internal void Write(JsonElement record, Utf8JsonWriter writer)
     {

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 using DataProcess.Core.Profiles;
 
 namespace DataProcess.Core.Transforms;
@@ -9,7 +8,7 @@ namespace DataProcess.Core.Transforms;
 /// Computes a profile's enrichment fields from the raw record. Enrichment never rejects a record:
 /// a value a function cannot use becomes null, because a missing extra must not cost the record itself.
 /// </summary>
-public sealed class RecordEnricher
+internal sealed class RecordEnricher
 {
     /// <summary>RFC 1035: a domain name is at most 253 characters in text form.</summary>
     private const int MaxDomainLength = 253;
@@ -45,21 +44,10 @@ public sealed class RecordEnricher
     }
 
     /// <summary>
-    /// Computes every enrich rule from the RAW record (which is not modified) and writes them as one JSON
-    /// object <c>{"name": value, ...}</c> in profile order. An absent or null source, or a value the function
-    /// cannot use, is written as null.
+    /// Computes every enrich rule from the RAW record (which is not modified) and writes them as one JSON object
+    /// <c>{"name": value, ...}</c> in profile order. An absent or null source, or a value the function cannot use, is
+    /// written as null.
     /// </summary>
-    public void WriteFields(JsonObject record, Utf8JsonWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(writer);
-
-        // The node API runs the stages' document path, so both give the same fields.
-        using var document = JsonDocument.Parse(record.ToJsonString());
-        WriteFields(document.RootElement, writer);
-    }
-
-    /// <summary>The same as <see cref="WriteFields(JsonObject, Utf8JsonWriter)"/> for a record of a parsed document (the stages' path).</summary>
     internal void WriteFields(JsonElement record, Utf8JsonWriter writer)
     {
         writer.WriteStartObject();

@@ -1,5 +1,7 @@
 using DataProcess.Core.Profiles;
 
+using DataProcess.Core.Tests.Transforms;
+
 namespace DataProcess.Core.Tests.Profiles;
 
 public sealed class FieldPathTests
@@ -13,7 +15,7 @@ public sealed class FieldPathTests
     [InlineData("user-name.first_name", "user-name|first_name")]
     public void Parses_dotted_names_and_wildcards(string text, string expected)
     {
-        string.Join('|', FieldPath.Parse(text).Segments).Should().Be(expected);
+        string.Join('|', TransformFixtures.Path(text).Segments).Should().Be(expected);
     }
 
     [Theory]
@@ -34,9 +36,9 @@ public sealed class FieldPathTests
     [Fact]
     public void Knows_when_one_path_is_inside_another()
     {
-        FieldPath.Parse("user.id").IsWithinOrEqual(FieldPath.Parse("user")).Should().BeTrue();
-        FieldPath.Parse("user").IsWithinOrEqual(FieldPath.Parse("user.id")).Should().BeFalse();
-        FieldPath.Parse("userid").IsWithinOrEqual(FieldPath.Parse("user")).Should().BeFalse();
-        FieldPath.Parse("a[*].b").Should().Be(FieldPath.Parse("a[*].b"));
+        TransformFixtures.Path("user.id").IsWithinOrEqual(TransformFixtures.Path("user")).Should().BeTrue();
+        TransformFixtures.Path("user").IsWithinOrEqual(TransformFixtures.Path("user.id")).Should().BeFalse();
+        TransformFixtures.Path("userid").IsWithinOrEqual(TransformFixtures.Path("user")).Should().BeFalse();
+        TransformFixtures.Path("a[*].b").Should().Be(TransformFixtures.Path("a[*].b"));
     }
 }

@@ -14,9 +14,9 @@ public sealed class RecordValidatorTests
     {
         var result = Validate("""{"meta":{"id":"c-1"},"email":"a@b.c","address":{"city":"Oslo"}}""");
 
-        result.IsRejected.Should().BeFalse();
+        result.Reject.Should().BeNull();
         result.Id.Should().Be("c-1");
-        result.Record!["email"]!.GetValue<string>().Should().Be("a@b.c");
+        result.Document!.RootElement.GetProperty("email").GetString().Should().Be("a@b.c");
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class RecordValidatorTests
     {
         var result = Validate(json);
 
-        result.IsRejected.Should().BeTrue();
+        result.Document.Should().BeNull();
         result.Reject.Should().Be(reason);
         result.Reject.Should().NotContain("example.com");
     }
@@ -64,5 +64,6 @@ public sealed class RecordValidatorTests
         Validate("""{"meta":{"id":"c-9"}}""").Id.Should().Be("c-9");
     }
 
-    private static ValidatedRecord Validate(string json) => RecordValidator.Validate(Encoding.UTF8.GetBytes(json), Profile);
+    /// <summary>What the stages validate: a parsed document to dispose, or a reason (the document stays readable in the test).</summary>
+    private static ValidatedDocument Validate(string json) => RecordValidator.ValidateDocument(Encoding.UTF8.GetBytes(json), Profile);
 }

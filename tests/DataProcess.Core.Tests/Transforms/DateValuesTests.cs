@@ -93,7 +93,7 @@ public sealed class DateValuesTests
     [Fact]
     public void TryParse_of_a_JSON_number_reads_epoch_seconds()
     {
-        DateValues.TryParse(JsonValue.Create(884015960), out var value).Should().BeTrue();
+        DateValues.TryParse(TransformFixtures.Element("884015960"), out var value).Should().BeTrue();
         value.Should().Be(new DateTimeOffset(1998, 1, 5, 15, 59, 20, TimeSpan.Zero));
     }
 
@@ -103,28 +103,28 @@ public sealed class DateValuesTests
     [InlineData("9999", 9999)]
     public void TryParse_of_a_four_digit_whole_number_reads_it_as_a_year(string json, int year)
     {
-        DateValues.TryParse(JsonNode.Parse(json), out var value).Should().BeTrue();
+        DateValues.TryParse(TransformFixtures.Element(json), out var value).Should().BeTrue();
         value.Should().Be(new DateTimeOffset(year, 1, 1, 0, 0, 0, TimeSpan.Zero));
     }
 
     [Fact]
     public void TryParse_of_a_four_digit_fraction_reads_epoch_seconds()
     {
-        DateValues.TryParse(JsonNode.Parse("1998.5"), out var value).Should().BeTrue();
+        DateValues.TryParse(TransformFixtures.Element("1998.5"), out var value).Should().BeTrue();
         value.Year.Should().Be(1970);
     }
 
     [Fact]
     public void TryParse_of_a_JSON_number_above_10_to_the_11_reads_epoch_milliseconds()
     {
-        DateValues.TryParse(JsonNode.Parse("884015960123"), out var value).Should().BeTrue();
+        DateValues.TryParse(TransformFixtures.Element("884015960123"), out var value).Should().BeTrue();
         value.Should().Be(new DateTimeOffset(1998, 1, 5, 15, 59, 20, 123, TimeSpan.Zero));
     }
 
     [Fact]
     public void TryParse_of_a_JSON_string_parses_its_text()
     {
-        DateValues.TryParse(JsonNode.Parse("\"1998-01-05\""), out var value).Should().BeTrue();
+        DateValues.TryParse(TransformFixtures.Element("\"1998-01-05\""), out var value).Should().BeTrue();
         value.Year.Should().Be(1998);
     }
 
@@ -135,8 +135,8 @@ public sealed class DateValuesTests
     [InlineData("[]")]
     [InlineData("1e300")]
     [InlineData("\"01/02/2003\"")]
-    public void TryParse_of_a_JSON_node_refuses_what_is_not_a_date(string json)
+    public void TryParse_of_a_JSON_value_refuses_what_is_not_a_date(string json)
     {
-        DateValues.TryParse(JsonNode.Parse(json), out _).Should().BeFalse();
+        DateValues.TryParse(TransformFixtures.Element(json), out _).Should().BeFalse();
     }
 }

@@ -13,13 +13,13 @@ public sealed class PseudonymTests
         var keyBytes = Enumerable.Range(1, 32).Select(i => (byte)i).ToArray();
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(keyBytes, Encoding.UTF8.GetBytes("jürgen@example.com")));
 
-        Pseudonym.Compute(new HmacKey(keyBytes), "jürgen@example.com").Should().Be(expected);
+        TransformFixtures.PseudonymOf(new HmacKey(keyBytes), "jürgen@example.com").Should().Be(expected);
     }
 
     [Fact]
     public void Compute_returns_64_lowercase_hex_characters()
     {
-        Pseudonym.Compute(new HmacKey(new byte[32]), "x").Should().MatchRegex("^[0-9a-f]{64}$");
+        TransformFixtures.PseudonymOf(new HmacKey(new byte[32]), "x").Should().MatchRegex("^[0-9a-f]{64}$");
     }
 
     [Fact]
@@ -27,7 +27,7 @@ public sealed class PseudonymTests
     {
         var key = new HmacKey(RandomNumberGenerator.GetBytes(32));
 
-        Pseudonym.Compute(key, "alice@example.com").Should().Be(Pseudonym.Compute(key, "alice@example.com"));
+        TransformFixtures.PseudonymOf(key, "alice@example.com").Should().Be(TransformFixtures.PseudonymOf(key, "alice@example.com"));
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class PseudonymTests
         var one = new HmacKey(RandomNumberGenerator.GetBytes(32));
         var other = new HmacKey(RandomNumberGenerator.GetBytes(32));
 
-        Pseudonym.Compute(one, "alice@example.com").Should().NotBe(Pseudonym.Compute(other, "alice@example.com"));
+        TransformFixtures.PseudonymOf(one, "alice@example.com").Should().NotBe(TransformFixtures.PseudonymOf(other, "alice@example.com"));
     }
 
     [Fact]
@@ -45,7 +45,7 @@ public sealed class PseudonymTests
         var text = new string('é', 5000);
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(new byte[32], Encoding.UTF8.GetBytes(text)));
 
-        Pseudonym.Compute(new HmacKey(new byte[32]), text).Should().Be(expected);
+        TransformFixtures.PseudonymOf(new HmacKey(new byte[32]), text).Should().Be(expected);
     }
 
     [Fact]
@@ -53,6 +53,6 @@ public sealed class PseudonymTests
     {
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(new byte[32], Array.Empty<byte>()));
 
-        Pseudonym.Compute(new HmacKey(new byte[32]), "").Should().Be(expected);
+        TransformFixtures.PseudonymOf(new HmacKey(new byte[32]), "").Should().Be(expected);
     }
 }
