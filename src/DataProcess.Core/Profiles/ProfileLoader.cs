@@ -93,102 +93,131 @@ public static class ProfileLoader
             }
         }
 
-        // dataset
+        // Each section is read in the order a later one depends on: anonymize checks against the id, enrich against
+        // the id, the anonymized fields and the required ones.
+        var dataset = ReadDataset(fields, Refuse);
+        var records = ReadRecords(fields, Refuse);
+        var id = ReadId(fields, Refuse);
+        var require = ReadRequire(fields, Refuse);
+        var anonymize = ReadAnonymize(fields, id, Refuse);
+        var enrich = ReadEnrich(fields, id, require, anonymize, Refuse);
+        var maxRejectRatio = ReadMaxRejectRatio(fields, Refuse);
+        return new Profile(dataset, records, id, require, anonymize, enrich, maxRejectRatio);
+    }
+
+    private static string ReadDataset(Dictionary<string, JsonElement> fields, Func<string, string, ProfileException> refuse)
+    {
         if (!fields.TryGetValue("dataset", out var datasetElement))
         {
-            throw Refuse("dataset", "is required");
+            throw refuse("dataset", "is required");
         }
 
-        var dataset = datasetElement.ValueKind == JsonValueKind.String ? datasetElement.GetString()! : throw Refuse("dataset", "must be a string");
+        var dataset = datasetElement.ValueKind == JsonValueKind.String ? datasetElement.GetString()! : throw refuse("dataset", "must be a string");
         if (!Profile.DatasetName().IsMatch(dataset))
         {
-            throw Refuse("dataset", "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter");
+            throw refuse("dataset", "must be 1-63 characters of a-z, 0-9, '_' or '-', starting with a letter");
         }
 
-        // records
+        return dataset;
+    }
+
+    private static RecordsLocation ReadRecords(Dictionary<string, JsonElement> fields, Func<string, string, ProfileException> refuse)
+    {
         var records = RecordsLocation.Detect;
         if (fields.TryGetValue("records", out var recordsElement) && recordsElement.ValueKind != JsonValueKind.Null)
         {
             if (recordsElement.ValueKind != JsonValueKind.String)
             {
-                throw Refuse("records", "must be a string such as \"$\" or \"$.result\"");
+                throw refuse("records", "must be a string such as \"$\" or \"$.result\"");
             }
 
-            records = ParseRecords(recordsElement.GetString()!) ?? throw Refuse("records", $"'{recordsElement.GetString()}' is not \"$\" or a dotted path to an array such as \"$.result\" or \"$.data.items\"");
+            records = ParseRecords(recordsElement.GetString()!) ?? throw refuse("records", $"'{recordsElement.GetString()}' is not \"$\" or a dotted path to an array such as \"$.result\" or \"$.data.items\"");
         }
 
-        // id
+        return records;
+    }
+
+    private static FieldPath ReadId(Dictionary<string, JsonElement> fields, Func<string, string, ProfileException> refuse)
+    {
         if (!fields.TryGetValue("id", out var idElement))
         {
-            throw Refuse("id", "is required");
+            throw refuse("id", "is required");
         }
 
-        var id = ReadPath(idElement, "id", Refuse);
+        var id = ReadPath(idElement, "id", refuse);
         if (id.HasWildcard)
         {
-            throw Refuse("id", $"'{id}' has [*]; a record has exactly one id");
+            throw refuse("id", $"'{id}' has [*]; a record has exactly one id");
         }
 
-        // require
+        return id;
+    }
+
+    private static List<FieldPath> ReadRequire(Dictionary<string, JsonElement> fields, Func<string, string, ProfileException> refuse)
+    {
         var require = new List<FieldPath>();
         if (fields.TryGetValue("require", out var requireElement))
         {
             if (requireElement.ValueKind != JsonValueKind.Array)
             {
-                throw Refuse("require", "must be an array of field paths");
+                throw refuse("require", "must be an array of field paths");
             }
 
             var index = 0;
             foreach (var item in requireElement.EnumerateArray())
             {
                 var field = $"require[{index++}]";
-                var path = ReadPath(item, field, Refuse);
+                var path = ReadPath(item, field, refuse);
                 if (path.HasWildcard)
                 {
-                    throw Refuse(field, $"'{path}' has [*]; require names single fields");
+                    throw refuse(field, $"'{path}' has [*]; require names single fields");
                 }
 
                 if (require.Contains(path))
                 {
-                    throw Refuse(field, $"'{path}' is listed twice");
+                    throw refuse(field, $"'{path}' is listed twice");
                 }
 
                 require.Add(path);
             }
         }
 
-        // anonymize
+        return require;
+    }
+
+    private static List<AnonymizationRule> ReadAnonymize(Dictionary<string, JsonElement> fields, FieldPath id, Func<string, string, ProfileException> refuse)
+    {
         var anonymize = new List<AnonymizationRule>();
         if (fields.TryGetValue("anonymize", out var anonymizeElement))
         {
             if (anonymizeElement.ValueKind != JsonValueKind.Object)
             {
-                throw Refuse("anonymize", "must be an object of \"path\": \"method\"");
+                throw refuse("anonymize", "must be an object of \"path\": \"method\"");
             }
 
-            foreach (var (key, value) in Properties(anonymizeElement, "anonymize", Refuse))
+            foreach (var (key, value) in Properties(anonymizeElement, "anonymize", refuse))
             {
                 var field = $"anonymize.{key}";
                 if (!FieldPath.TryParse(key, out var path, out var error))
                 {
-                    throw Refuse(field, $"bad path: {error}");
+                    throw refuse(field, $"bad path: {error}");
                 }
 
                 if (value.ValueKind != JsonValueKind.String || !AnonymizationMethods.TryGetValue(value.GetString()!, out var method))
                 {
-                    throw Refuse(field, $"unknown method {Describe(value)} (expected one of: {string.Join(", ", AnonymizationMethods.Keys)})");
+                    throw refuse(field, $"unknown method {Describe(value)} (expected one of: {string.Join(", ", AnonymizationMethods.Keys)})");
                 }
 
                 if (id.IsWithinOrEqual(path))
                 {
-                    throw Refuse(field, $"would anonymize the record id '{id}'; the id must stay stable for the upsert, so choose an id that is not personal data");
+                    throw refuse(field, $"would anonymize the record id '{id}'; the id must stay stable for the upsert, so choose an id that is not personal data");
                 }
 
                 foreach (var other in anonymize)
                 {
                     if (path.IsWithinOrEqual(other.Path) || other.Path.IsWithinOrEqual(path))
                     {
-                        throw Refuse(field, $"overlaps anonymize.{other.Path}; each value must have exactly one method");
+                        throw refuse(field, $"overlaps anonymize.{other.Path}; each value must have exactly one method");
                     }
                 }
 
@@ -196,73 +225,77 @@ public static class ProfileLoader
             }
         }
 
-        // enrich
+        return anonymize;
+    }
+
+    private static List<EnrichmentRule> ReadEnrich(Dictionary<string, JsonElement> fields, FieldPath id, List<FieldPath> require, List<AnonymizationRule> anonymize, Func<string, string, ProfileException> refuse)
+    {
         var enrich = new List<EnrichmentRule>();
         if (fields.TryGetValue("enrich", out var enrichElement))
         {
             if (enrichElement.ValueKind != JsonValueKind.Object)
             {
-                throw Refuse("enrich", "must be an object of \"name\": { \"fn\": ..., \"from\": ... }");
+                throw refuse("enrich", "must be an object of \"name\": { \"fn\": ..., \"from\": ... }");
             }
 
-            foreach (var (key, value) in Properties(enrichElement, "enrich", Refuse))
+            foreach (var (key, value) in Properties(enrichElement, "enrich", refuse))
             {
                 var field = $"enrich.{key}";
                 if (!Profile.EnrichmentName().IsMatch(key))
                 {
-                    throw Refuse(field, "the name must be 1-63 characters of letters, digits and '_', not starting with a digit");
+                    throw refuse(field, "the name must be 1-63 characters of letters, digits and '_', not starting with a digit");
                 }
 
                 if (value.ValueKind != JsonValueKind.Object)
                 {
-                    throw Refuse(field, "must be an object { \"fn\": ..., \"from\": ... }");
+                    throw refuse(field, "must be an object { \"fn\": ..., \"from\": ... }");
                 }
 
-                var spec = Properties(value, field, Refuse);
+                var spec = Properties(value, field, refuse);
                 foreach (var specKey in spec.Keys)
                 {
                     if (specKey is not ("fn" or "from"))
                     {
-                        throw Refuse($"{field}.{specKey}", "unknown field (expected fn and from)");
+                        throw refuse($"{field}.{specKey}", "unknown field (expected fn and from)");
                     }
                 }
 
                 if (!spec.TryGetValue("fn", out var fnElement))
                 {
-                    throw Refuse($"{field}.fn", "is required");
+                    throw refuse($"{field}.fn", "is required");
                 }
 
                 if (fnElement.ValueKind != JsonValueKind.String || !EnrichmentMethods.TryGetValue(fnElement.GetString()!, out var method))
                 {
-                    throw Refuse($"{field}.fn", $"unknown function {Describe(fnElement)} (expected one of: {string.Join(", ", EnrichmentMethods.Keys)})");
+                    throw refuse($"{field}.fn", $"unknown function {Describe(fnElement)} (expected one of: {string.Join(", ", EnrichmentMethods.Keys)})");
                 }
 
                 if (!spec.TryGetValue("from", out var fromElement))
                 {
-                    throw Refuse($"{field}.from", "is required");
+                    throw refuse($"{field}.from", "is required");
                 }
 
-                var from = ReadPath(fromElement, $"{field}.from", Refuse);
+                var from = ReadPath(fromElement, $"{field}.from", refuse);
                 if (from.HasWildcard)
                 {
-                    throw Refuse($"{field}.from", $"'{from}' has [*]; an enrichment reads one value");
+                    throw refuse($"{field}.from", $"'{from}' has [*]; an enrichment reads one value");
                 }
 
                 if (key == id.Head)
                 {
-                    throw Refuse(field, $"collides with the id field '{id.Head}'");
+                    throw refuse(field, $"collides with the id field '{id.Head}'");
                 }
 
                 foreach (var rule in anonymize)
                 {
                     if (key == rule.Path.Head)
                     {
-                        throw Refuse(field, $"collides with the anonymized field '{rule.Path.Head}'; it would overwrite the anonymized value");
+                        throw refuse(field, $"collides with the anonymized field '{rule.Path.Head}'; it would overwrite the anonymized value");
                     }
 
                     if (method is EnrichmentMethod.Lowercase or EnrichmentMethod.Utc && from.IsWithinOrEqual(rule.Path))
                     {
-                        throw Refuse(field, $"{fnElement.GetString()} would copy '{from}' unanonymized, but it is personal data (anonymize.{rule.Path})");
+                        throw refuse(field, $"{fnElement.GetString()} would copy '{from}' unanonymized, but it is personal data (anonymize.{rule.Path})");
                     }
                 }
 
@@ -270,7 +303,7 @@ public static class ProfileLoader
                 {
                     if (key == required.Head)
                     {
-                        throw Refuse(field, $"collides with the required field '{required.Head}'");
+                        throw refuse(field, $"collides with the required field '{required.Head}'");
                     }
                 }
 
@@ -278,19 +311,23 @@ public static class ProfileLoader
             }
         }
 
-        // maxRejectRatio
+        return enrich;
+    }
+
+    private static double? ReadMaxRejectRatio(Dictionary<string, JsonElement> fields, Func<string, string, ProfileException> refuse)
+    {
         double? maxRejectRatio = null;
         if (fields.TryGetValue("maxRejectRatio", out var ratioElement) && ratioElement.ValueKind != JsonValueKind.Null)
         {
             if (ratioElement.ValueKind != JsonValueKind.Number || !ratioElement.TryGetDouble(out var ratio) || !(ratio >= 0 && ratio <= 1))
             {
-                throw Refuse("maxRejectRatio", $"must be a number from 0 to 1 (the largest share of a file's records that may be rejected, such as 0.05), not {Describe(ratioElement, raw: true)}");
+                throw refuse("maxRejectRatio", $"must be a number from 0 to 1 (the largest share of a file's records that may be rejected, such as 0.05), not {Describe(ratioElement, raw: true)}");
             }
 
             maxRejectRatio = ratio;
         }
 
-        return new Profile(dataset, records, id, require, anonymize, enrich, maxRejectRatio);
+        return maxRejectRatio;
     }
 
     private static RecordsLocation? ParseRecords(string text)

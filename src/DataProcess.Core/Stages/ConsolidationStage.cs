@@ -35,7 +35,7 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             return RunSummary.Skipped(request.RunId, profile.Dataset, skipped.MatchedRunId, stopwatch.Elapsed.TotalSeconds);
         }
 
-        await using var load = ((LoadStart.Started)start).Load;
+        await using var load = new TimedRunLoad(((LoadStart.Started)start).Load);
         var keysStarted = Stopwatch.GetTimestamp();
         var keys = await AddKeysAsync(load, anonymization, cancellationToken);
         var keysSeconds = Stopwatch.GetElapsedTime(keysStarted).TotalSeconds;
@@ -51,7 +51,9 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             await load.EndKeysAsync(cancellationToken);
         }
 
-        var (loopSeconds, copySeconds) = await AddRecordsAsync(load, enrichment, anonymization, keys.Failure, cancellationToken);
+        var recordsStarted = Stopwatch.GetTimestamp();
+        await AddRecordsAsync(load, enrichment, anonymization, keys.Failure, cancellationToken);
+        var recordsSeconds = Stopwatch.GetElapsedTime(recordsStarted).TotalSeconds;
 
         LoadResult result;
         try
@@ -69,8 +71,8 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             Enrichment = enrichment.Seconds,
             Keys = keysSeconds,
             Anonymization = anonymization.Seconds,
-            ReadMerge = loopSeconds - copySeconds,
-            Copy = copySeconds + result.Timings.CopyComplete,
+            ReadMerge = recordsSeconds - load.RecordSeconds,
+            Copy = load.RecordSeconds + result.Timings.CopyComplete,
             Upsert = result.Timings.Replace,
             Commit = result.Timings.Commit,
         };
@@ -166,14 +168,11 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
     /// Pass two: both outputs in step, each accepted record merged and added. After a failed pass one it adds
     /// nothing and only finds the first problem of either output, to report it as a single pass would.
     /// </summary>
-    /// <returns>The pass's seconds, and the part of them spent adding records to the load.</returns>
-    private async Task<(double Loop, double Copy)> AddRecordsAsync(IRunLoad load, StageResult enrichment, StageResult anonymization, StagingException? keysFailure, CancellationToken cancellationToken)
+    private async Task AddRecordsAsync(IRunLoad load, StageResult enrichment, StageResult anonymization, StagingException? keysFailure, CancellationToken cancellationToken)
     {
         await using var anonymized = new StagingReader(await store.OpenReadAsync(anonymization.Output, cancellationToken), RecordStage.SourceName(anonymization.Output));
         await using var enriched = new StagingReader(await store.OpenReadAsync(enrichment.Output, cancellationToken), RecordStage.SourceName(enrichment.Output));
         var merged = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        var loopStarted = Stopwatch.GetTimestamp();
-        long copyTicks = 0;
         try
         {
             long count = 0;
@@ -195,9 +194,7 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
                 if (keysFailure is null && anonymized.Reject is null)
                 {
                     var length = Merge(anonymized.Payload.Span, enriched.Payload.Span, ref merged);
-                    var copyStarted = Stopwatch.GetTimestamp();
                     await load.AddRecordAsync(anonymized.Index, anonymized.Id!, merged.AsMemory(0, length), cancellationToken);
-                    copyTicks += Stopwatch.GetTimestamp() - copyStarted;
                 }
 
                 count++;
@@ -212,8 +209,6 @@ public sealed class ConsolidationStage(IObjectStore store, IRecordSink sink)
             {
                 throw keysFailure;
             }
-
-            return (Stopwatch.GetElapsedTime(loopStarted).TotalSeconds, (double)copyTicks / Stopwatch.Frequency);
         }
         finally
         {
