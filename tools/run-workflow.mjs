@@ -10,10 +10,16 @@
 // function ARNs become the alias ARNs Terraform gives them,
 // arn:aws:lambda:<region>:000000000000:function:dataprocess-local-<name>:<alias>.
 // Prints one JSON line: {"status":"SUCCEEDED","output":...} or {"status":"FAILED","error":...,"cause":...}.
+//
+// Task states invoke Lambda the way Step Functions does, not the way the engine does by default
+// (lib/lambda-task.mjs): one Invoke per attempt with no SDK retries, a function error named by its
+// errorType with the payload as Cause, and a Lambda service error named Lambda.<code>, so the
+// workflow's Retry on Lambda.TooManyRequestsException meets the throttle it is written for.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { loadConfig } from "./lib/terraform.mjs";
 import { aliasArn, readWorkflow, templatefileBindings } from "./lib/asl.mjs";
+import { lambdaTaskHandlers } from "./lib/lambda-task.mjs";
 
 // aws-local-stepfunctions 3 targets Node 22; Promise.withResolvers is the one API it needs from it.
 if (typeof Promise.withResolvers !== "function") {
@@ -63,8 +69,9 @@ const machine = new StateMachine(JSON.parse(text), {
     awsConfig: { region: values.region, credentials: { accessKeys: { accessKeyId: "local", secretAccessKey: "local" } } },
 });
 const event = JSON.parse(readFileSync(values.event, "utf8"));
+const overrides = { taskResourceLocalHandlers: lambdaTaskHandlers(JSON.parse(text), { region: values.region, endpoint: process.env.AWS_ENDPOINT_URL_LAMBDA }) };
 try {
-    const output = await machine.run(event).result;
+    const output = await machine.run(event, { overrides }).result;
     console.log(JSON.stringify({ status: "SUCCEEDED", output }));
 } catch (error) {
     if (ExecutionError && !(error instanceof ExecutionError)) throw error;

@@ -50,4 +50,60 @@ public sealed class LambdaInvokeServerTests
             await serving;
         }
     }
+
+    [Fact]
+    public async Task An_invocation_over_the_concurrency_limit_is_answered_as_a_Lambda_throttle_without_running_the_handler()
+    {
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var runs = 0;
+        async Task<Stream> Slow(Stream input)
+        {
+            Interlocked.Increment(ref runs);
+            started.TrySetResult();
+            await release.Task;
+            return new MemoryStream("{}"u8.ToArray());
+        }
+
+        Task<Stream> Quick(Stream input) => Task.FromResult<Stream>(new MemoryStream("{}"u8.ToArray()));
+
+        await using var server = new LambdaInvokeServer([("-consolidation", Slow), ("-enrichment", Quick)], port: 0, TextWriter.Null, new Dictionary<string, int> { ["consolidation"] = 1 });
+        using var stop = new CancellationTokenSource();
+        var serving = server.RunAsync(stop.Token);
+        try
+        {
+            using var http = new HttpClient { BaseAddress = server.Url };
+            const string Consolidation = "/2015-03-31/functions/dataprocess-local-consolidation:live/invocations";
+            var first = http.PostAsync(Consolidation, new StringContent("{}"));
+            await started.Task.WaitAsync(TimeSpan.FromSeconds(30));
+
+            using var throttled = await http.PostAsync(Consolidation, new StringContent("{}"));
+            using var other = await http.PostAsync("/2015-03-31/functions/dataprocess-local-enrichment/invocations", new StringContent("{}"));
+            release.SetResult();
+            using var firstResponse = await first;
+            using var afterwards = await http.PostAsync(Consolidation, new StringContent("{}"));
+
+            throttled.StatusCode.Should().Be((HttpStatusCode)429);
+            throttled.Headers.GetValues("x-amzn-ErrorType").Should().Equal("TooManyRequestsException");
+            (await throttled.Content.ReadAsStringAsync()).Should().Be("""{"Reason":"ReservedFunctionConcurrentInvocationLimitExceeded","Type":"User","message":"Rate Exceeded."}""");
+            other.StatusCode.Should().Be(HttpStatusCode.OK, "the limit is the throttled function's alone");
+            firstResponse.StatusCode.Should().Be(HttpStatusCode.OK);
+            afterwards.StatusCode.Should().Be(HttpStatusCode.OK, "the slot is free again once the running invocation ends");
+            runs.Should().Be(2, "the throttled invocation never reached the handler");
+        }
+        finally
+        {
+            release.TrySetResult();
+            await stop.CancelAsync();
+            await serving;
+        }
+    }
+
+    [Fact]
+    public void A_concurrency_limit_for_a_function_that_does_not_exist_is_refused_naming_the_functions()
+    {
+        var create = () => new LambdaInvokeServer([("-consolidation", _ => Task.FromResult(Stream.Null))], port: 0, TextWriter.Null, new Dictionary<string, int> { ["consolidate"] = 1 });
+
+        create.Should().Throw<ArgumentException>().WithMessage("--concurrency consolidate=1: there is no function named consolidate; the functions are consolidation*");
+    }
 }

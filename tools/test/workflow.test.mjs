@@ -283,3 +283,22 @@ test("an input that names no source fails the execution at once, as DataProcess.
     const run = await runOnEngine({ hello: "world" });
     assert.deepEqual(run, { status: "FAILED", error: "DataProcess.MalformedEvent", recorded: [] });
 });
+
+test("the local engine invokes every Task state of the rendered workflow the way Step Functions does (none left to the engine's own client)", async () => {
+    const { lambdaTaskHandlers } = await import("../lib/lambda-task.mjs");
+    const tasks = states.filter((s) => s.state.Type === "Task").map((s) => s.name).sort();
+    const handlers = lambdaTaskHandlers(definition, { region: "us-east-1", endpoint: "http://127.0.0.1:9" });
+    assert.ok(tasks.length >= 5, `found Task states: ${tasks}`);
+    assert.deepEqual(Object.keys(handlers).sort(), tasks);
+});
+
+test("a failed Invoke call is named Lambda.<code> and a function error by its errorType with the payload as Cause, as Step Functions names them", async () => {
+    const { functionError, serviceError } = await import("../lib/lambda-task.mjs");
+    const throttle = Object.assign(new Error("Rate Exceeded."), { name: "TooManyRequestsException", $metadata: { httpStatusCode: 429, requestId: "r-1" } });
+    assert.equal(serviceError(throttle).name, THROTTLED);
+    assert.equal(serviceError(throttle).message, "Rate Exceeded. (Service: Lambda, Status Code: 429, Request ID: r-1)");
+    const payload = '{"errorType":"DatabaseUnavailableException","errorMessage":"the database did not answer"}';
+    assert.equal(functionError(payload).name, "DatabaseUnavailableException");
+    assert.equal(functionError(payload).message, payload);
+    assert.equal(functionError("Segmentation fault").name, "Lambda.Unknown");
+});
