@@ -60,6 +60,10 @@ public sealed class S3ObjectStore : IObjectStore
         {
             throw new ObjectNotFoundException(obj);
         }
+        catch (AmazonS3Exception e) when (IsAccessDenied(e))
+        {
+            throw new S3AccessDeniedException(obj, "read its metadata (HeadObject)", e);
+        }
     }
 
     public async Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default)
@@ -73,6 +77,10 @@ public sealed class S3ObjectStore : IObjectStore
         catch (AmazonS3Exception e) when (IsNotFound(e))
         {
             throw new ObjectNotFoundException(obj);
+        }
+        catch (AmazonS3Exception e) when (IsAccessDenied(e))
+        {
+            throw new S3AccessDeniedException(obj, "read it (GetObject)", e);
         }
     }
 
@@ -107,6 +115,10 @@ public sealed class S3ObjectStore : IObjectStore
         {
             throw new ObjectNotFoundException(from);
         }
+        catch (AmazonS3Exception e) when (IsAccessDenied(e))
+        {
+            throw new S3AccessDeniedException(from, $"copy it to s3://{to.Bucket}/{to.Key} (CopyObject: s3:GetObject on the source, s3:PutObject on the target)", e);
+        }
 
         await DeleteAsync(from, cancellationToken);
     }
@@ -121,6 +133,9 @@ public sealed class S3ObjectStore : IObjectStore
 
     internal static bool IsNotFound(AmazonS3Exception e) =>
         e.StatusCode == HttpStatusCode.NotFound || e.ErrorCode is "NoSuchKey" or "NotFound" or "NoSuchBucket";
+
+    internal static bool IsAccessDenied(AmazonS3Exception e) =>
+        e.StatusCode == HttpStatusCode.Forbidden || e.ErrorCode is "AccessDenied";
 
     /// <summary>The GetObject body; disposing it releases the response (and its connection).</summary>
     private sealed class ResponseStream(GetObjectResponse response) : Stream

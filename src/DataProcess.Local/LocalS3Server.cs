@@ -50,7 +50,12 @@ public sealed class LocalS3Server : IAsyncDisposable
     };
 
     /// <summary>Starts s3rver on <paramref name="directory"/> with <paramref name="buckets"/> created.</summary>
-    public static async Task<LocalS3Server> StartAsync(string directory, IEnumerable<string> buckets, int port = 0, string? toolsDirectory = null, CancellationToken cancellationToken = default)
+    /// <param name="strictListGrants">
+    /// Non-null: answer a missing key 403 AccessDenied, as S3 answers a caller without <c>s3:ListBucket</c>,
+    /// except under these (bucket, prefix) grants, where it stays 404 (<c>tools/s3-list-grants.mjs</c> reads a
+    /// deployed function's grants from the Terraform).
+    /// </param>
+    public static async Task<LocalS3Server> StartAsync(string directory, IEnumerable<string> buckets, int port = 0, string? toolsDirectory = null, IEnumerable<(string Bucket, string Prefix)>? strictListGrants = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(buckets);
         var tools = toolsDirectory ?? FindToolsDirectory();
@@ -78,6 +83,16 @@ public sealed class LocalS3Server : IAsyncDisposable
         {
             startInfo.ArgumentList.Add("--bucket");
             startInfo.ArgumentList.Add(bucket);
+        }
+
+        if (strictListGrants is not null)
+        {
+            startInfo.ArgumentList.Add("--strict");
+            foreach (var (bucket, prefix) in strictListGrants)
+            {
+                startInfo.ArgumentList.Add("--list");
+                startInfo.ArgumentList.Add($"{bucket}/{prefix}");
+            }
         }
 
         Process process;
