@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Amazon.Runtime;
 using DataProcess.Testing;
 using Spectre.Console;
 
@@ -169,36 +168,6 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
 
         (await http.GetStringAsync($"{Api}/runs?key=incoming/none.json")).Should().Contain("\"status\":\"pending\"");
         (await http.GetAsync($"{Api}/runs")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
-    }
-
-    [Fact]
-    public void The_api_call_is_signed_with_sigv4_for_execute_api_in_the_region_of_the_host()
-    {
-        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "eu-west-1");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "https://abc123.execute-api.eu-west-1.amazonaws.com/uploads")
-        {
-            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        signer.Sign(request, "{}", new DateTime(2026, 11, 27, 9, 0, 0, DateTimeKind.Utc));
-
-        var authorization = request.Headers.GetValues("Authorization").Single();
-        authorization.Should().MatchRegex("^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$");
-        request.Headers.GetValues("x-amz-date").Single().Should().Be("20261127T090000Z");
-    }
-
-    [Fact]
-    public void The_signature_matches_the_aws_sigv4_test_suite_get_vanilla_vector()
-    {
-        // aws-sig-v4-test-suite "get-vanilla": GET / on example.amazonaws.com, service "service",
-        // us-east-1, 2015-08-30T12:36:00Z, signed headers host;x-amz-date, empty body.
-        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "us-east-1", service: "service", signPayloadHeader: false);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "https://example.amazonaws.com/");
-
-        signer.Sign(request, string.Empty, new DateTime(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc));
-
-        request.Headers.GetValues("Authorization").Single().Should().Be(
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
     }
 
     /// <summary>Stage outputs left in the stack's staging bucket (the profile lives beside them, under profiles/).</summary>
