@@ -9,7 +9,7 @@ CLI_DLL       := src/DataProcess.Cli/bin/$(CONFIGURATION)/net10.0/dataprocess.dl
 DATAPROCESS   := dotnet $(CLI_DLL)
 KEY_FILE      := $(LOCAL_DIR)/hmac.key
 SAMPLE        ?= samples/customers.json
-PROFILE       ?= samples/customers.profile.json
+PROFILE       ?= profiles/customers.json
 
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
@@ -36,7 +36,7 @@ test-dotnet: build tools
 	@mkdir -p $(LOCAL_DIR)
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet | tee $(LOCAL_DIR)/test-dotnet.log
 
-test-infra: tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
+test-infra: build tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
 	@mkdir -p $(LOCAL_DIR)
 	cd tools && npm test | tee $(abspath $(LOCAL_DIR))/test-infra.log
 
@@ -48,7 +48,7 @@ tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.jso
 package: ## Build one deterministic Lambda zip per function under dist/
 	scripts/package.sh
 
-plan: ## terraform init (backend.hcl) + plan to tfplan + show; needs terraform and AWS credentials
+plan: build ## Check the profiles, terraform init (backend.hcl) + plan to tfplan + show; needs terraform and AWS credentials
 	scripts/terraform.sh plan
 
 deploy: ## Package, then apply the saved plan

@@ -38,6 +38,7 @@ internal static class DataProcessCli
         root.Subcommands.Add(LambdaServeCommand.Create(console));
         root.Subcommands.Add(UploadCommand.Create(console));
         root.Subcommands.Add(StackCommand.Create(console));
+        root.Subcommands.Add(ProfilesCommand.Create(console));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

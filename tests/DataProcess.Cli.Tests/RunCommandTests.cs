@@ -15,7 +15,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
     {
         var database = await postgres.CreateDatabaseAsync();
 
-        var run = await RunAsync(database, "run", Repository.File("samples/customers.json"), "--profile", Repository.File("samples/customers.profile.json"));
+        var run = await RunAsync(database, "run", Repository.File("samples/customers.json"), "--profile", Repository.File("profiles/customers.json"));
 
         run.ExitCode.Should().Be(0, run.Error);
         run.Error.Should().BeEmpty();
@@ -59,7 +59,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         run.ExitCode.Should().Be(1);
         run.Error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: broken.json: malformed JSON at line 3, column 1");
         run.Error.Should().NotContain("secret@example.org").And.NotContain("   at ");
-        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: MalformedInputException: broken.json: malformed JSON at line 3");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: broken.json: malformed JSON at line 3");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 

@@ -10,7 +10,7 @@ using Spectre.Console;
 namespace DataProcess.Cli;
 
 /// <summary>
-/// <c>dataprocess upload FILE --api URL [--wait]</c>: asks the upload API for a presigned POST
+/// <c>dataprocess upload FILE --dataset NAME --api URL [--wait]</c>: asks the upload API for a presigned POST
 /// (<c>POST URL/uploads</c>, SigV4-signed for API Gateway's AWS_IAM authorization with credentials
 /// from the normal AWS chain; unsigned for a loopback URL or with <c>--no-sign</c>), uploads the file
 /// to S3 with that form (progress bar on a terminal) and prints the key. <c>--wait</c> polls
@@ -22,6 +22,7 @@ internal static partial class UploadCommand
     public static Command Create(CliConsole console)
     {
         var file = new Argument<FileInfo>("FILE") { Description = "The JSON or NDJSON file to upload (.json, .ndjson, .jsonl)." };
+        var dataset = new Option<string>("--dataset", "-d") { Description = "The dataset the file belongs to: the name of one of the stack's profiles (profiles/<dataset>.json).", Required = true };
         var api = new Option<string>("--api") { Description = "Base URL of the upload API (Terraform output upload_api_url, or what `dataprocess stack` prints).", Required = true };
         var wait = new Option<bool>("--wait") { Description = "Follow the run until it ends and print its summary." };
         var noSign = new Option<bool>("--no-sign") { Description = "Do not SigV4-sign the API call (JWT or local APIs)." };
@@ -29,7 +30,7 @@ internal static partial class UploadCommand
         var timeout = new Option<int>("--wait-timeout") { Description = "Seconds --wait waits for the run.", DefaultValueFactory = _ => 900 };
         var command = new Command("upload", "Upload a file through the upload API (presigned S3 POST); --wait follows its run.")
         {
-            file, api, wait, noSign, region, timeout,
+            file, dataset, api, wait, noSign, region, timeout,
         };
 
         command.SetAction(async (parse, ct) =>
@@ -51,7 +52,7 @@ internal static partial class UploadCommand
             var signer = sign ? await ApiSigner.CreateAsync(baseUrl, parse.GetValue(region) ?? console.Environment("AWS_REGION") ?? console.Environment("AWS_DEFAULT_REGION")) : null;
 
             var contentType = input.Extension.Equals(".json", StringComparison.OrdinalIgnoreCase) ? "application/json" : "application/x-ndjson";
-            var request = JsonSerializer.Serialize(new Dictionary<string, object> { ["filename"] = input.Name, ["contentType"] = contentType, ["size"] = input.Length });
+            var request = JsonSerializer.Serialize(new Dictionary<string, object> { ["dataset"] = parse.GetValue(dataset)!, ["fileName"] = input.Name, ["contentType"] = contentType, ["size"] = input.Length });
             using var ask = new HttpRequestMessage(HttpMethod.Post, new Uri(baseUrl, "uploads")) { Content = new StringContent(request, Encoding.UTF8, "application/json") };
             signer?.Sign(ask, request);
             using var answer = await http.SendAsync(ask, ct);
