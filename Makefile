@@ -27,6 +27,7 @@ $(KEY_FILE): | build
 
 run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded PostgreSQL under .local/)
 	$(DATAPROCESS) run $(SAMPLE) --profile $(PROFILE) --key-file $(KEY_FILE) --local-dir $(LOCAL_DIR)
+	@echo "query the rows: $(DATAPROCESS) runs --local-dir $(LOCAL_DIR)   or   psql \"\$$($(DATAPROCESS) db url --local-dir $(LOCAL_DIR))\"" >&2
 
 test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
 	@scripts/test-summary.sh $(LOCAL_DIR)/test-dotnet.log $(LOCAL_DIR)/test-infra.log

@@ -39,6 +39,8 @@ internal static class DataProcessCli
         root.Subcommands.Add(UploadCommand.Create(console));
         root.Subcommands.Add(StackCommand.Create(console));
         root.Subcommands.Add(ProfilesCommand.Create(console));
+        root.Subcommands.Add(RunsCommand.Create(console));
+        root.Subcommands.Add(RejectsCommand.Create(console));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -63,6 +65,12 @@ internal static class DataProcessCli
                 ? $"error: stopped by {signal}: run {cancelled.RunId:D} is recorded as failed ({RunCancelledException.Reason}) and loaded nothing"
                 : $"error: stopped by {signal}: nothing was loaded");
             return signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
+        }
+        catch (UsageException e)
+        {
+            await console.Error.WriteLineAsync($"error: {e.Message}");
+            await console.Error.WriteLineAsync("usage: dataprocess --help");
+            return Usage;
         }
         catch (Exception e)
         {
