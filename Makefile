@@ -14,7 +14,7 @@ PROFILE       ?= profiles/customers.json
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 
-.PHONY: help build run test test-dotnet test-infra tools package plan deploy destroy bench microbench db-stop clean
+.PHONY: help build install run test test-dotnet test-infra tools package plan deploy destroy bench microbench db-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -41,7 +41,14 @@ test-infra: build tools ## Offline proof of the Terraform and workflow.asl.json 
 	@mkdir -p $(LOCAL_DIR)
 	cd tools && npm test | tee $(abspath $(LOCAL_DIR))/test-infra.log
 
-tools: tools/node_modules/.package-lock.json
+tools: tools/node_modules/.package-lock.json ## Install the Node tools (s3rver, aws-local-stepfunctions, the Terraform checks) under tools/
+
+PREFIX ?= /usr/local
+install: build ## Put dataprocess on PATH: a wrapper in PREFIX/bin (default /usr/local) that runs this clone's Release build
+	@mkdir -p $(PREFIX)/bin
+	@printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' "$(abspath $(CLI_DLL))" > $(PREFIX)/bin/dataprocess
+	@chmod 755 $(PREFIX)/bin/dataprocess
+	@echo "installed $(PREFIX)/bin/dataprocess -> $(abspath $(CLI_DLL))"
 
 tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error

@@ -24,7 +24,12 @@ internal static class GenerateCommand
             var size = parse.GetValue(sizeMb);
             if (count is null == size is null)
             {
-                throw new ArgumentException("give exactly one of --records and --size-mb");
+                throw new UsageException("give exactly one of --records and --size-mb");
+            }
+
+            if (count is < 1 || size is < 1)
+            {
+                throw new UsageException(count is not null ? $"--records must be at least 1, not {count}" : $"--size-mb must be at least 1, not {size}");
             }
 
             var file = parse.GetValue(output)!;
