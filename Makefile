@@ -9,12 +9,12 @@ CLI_DLL       := src/DataProcess.Cli/bin/$(CONFIGURATION)/net10.0/dataprocess.dl
 DATAPROCESS   := dotnet $(CLI_DLL)
 KEY_FILE      := $(LOCAL_DIR)/hmac.key
 SAMPLE        ?= samples/customers.json
-PROFILE       ?= samples/customers.profile.json
+PROFILE       ?= profiles/customers.json
 
 export DOTNET_NOLOGO := 1
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 
-.PHONY: help build run test test-dotnet test-infra tools package plan deploy destroy bench microbench db-stop clean
+.PHONY: help build install run test test-dotnet test-infra tools package plan deploy destroy bench microbench db-stop clean
 
 help: ## List the targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,6 +27,7 @@ $(KEY_FILE): | build
 
 run: build $(KEY_FILE) ## Run the whole pipeline on the bundled sample (embedded PostgreSQL under .local/)
 	$(DATAPROCESS) run $(SAMPLE) --profile $(PROFILE) --key-file $(KEY_FILE) --local-dir $(LOCAL_DIR)
+	@echo "query the rows: $(DATAPROCESS) runs --local-dir $(LOCAL_DIR)   or   psql \"\$$($(DATAPROCESS) db url --local-dir $(LOCAL_DIR))\"" >&2
 
 test: test-dotnet test-infra ## Run every test: .NET (unit, handler, PostgreSQL integration) and the offline infrastructure checks
 	@scripts/test-summary.sh $(LOCAL_DIR)/test-dotnet.log $(LOCAL_DIR)/test-infra.log
@@ -36,11 +37,18 @@ test-dotnet: build tools
 	@mkdir -p $(LOCAL_DIR)
 	dotnet test DataProcess.sln -c $(CONFIGURATION) --no-build --nologo -v quiet | tee $(LOCAL_DIR)/test-dotnet.log
 
-test-infra: tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
+test-infra: build tools ## Offline proof of the Terraform and workflow.asl.json (HCL parse, provider schema, security rules, ASL)
 	@mkdir -p $(LOCAL_DIR)
 	cd tools && npm test | tee $(abspath $(LOCAL_DIR))/test-infra.log
 
-tools: tools/node_modules/.package-lock.json
+tools: tools/node_modules/.package-lock.json ## Install the Node tools (s3rver, aws-local-stepfunctions, the Terraform checks) under tools/
+
+PREFIX ?= /usr/local
+install: build ## Put dataprocess on PATH: a wrapper in PREFIX/bin (default /usr/local) that runs this clone's Release build
+	@mkdir -p $(PREFIX)/bin
+	@printf '#!/bin/sh\nexec dotnet "%s" "$$@"\n' "$(abspath $(CLI_DLL))" > $(PREFIX)/bin/dataprocess
+	@chmod 755 $(PREFIX)/bin/dataprocess
+	@echo "installed $(PREFIX)/bin/dataprocess -> $(abspath $(CLI_DLL))"
 
 tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.json
 	cd tools && npm ci --no-audit --no-fund --loglevel=error
@@ -48,7 +56,7 @@ tools/node_modules/.package-lock.json: tools/package.json tools/package-lock.jso
 package: ## Build one deterministic Lambda zip per function under dist/
 	scripts/package.sh
 
-plan: ## terraform init (backend.hcl) + plan to tfplan + show; needs terraform and AWS credentials
+plan: build ## Check the profiles, terraform init (backend.hcl) + plan to tfplan + show; needs terraform and AWS credentials
 	scripts/terraform.sh plan
 
 deploy: ## Package, then apply the saved plan

@@ -118,6 +118,7 @@ locals {
       DATAPROCESS_UPLOAD_PREFIX         = local.incoming_prefix
       DATAPROCESS_UPLOAD_MAX_BYTES      = tostring(var.upload_max_bytes)
       DATAPROCESS_UPLOAD_EXPIRY_SECONDS = tostring(var.upload_url_expiry_seconds)
+      DATAPROCESS_UPLOAD_DATASETS       = join(",", local.datasets)
     })
     run_status = merge(local.common_environment, local.database_environment, {
       DATAPROCESS_DB_USER      = local.db_readonly_user

@@ -51,15 +51,15 @@ locals {
 
   # Key layout. Uploads land under incoming/ (the only prefix that starts a run); the failure path
   # moves a source it could not load to quarantine/. Stage outputs go to staging/<run-id>/ in the
-  # staging bucket and expire; the pipeline profile lives next to them under profiles/ (no expiry).
+  # staging bucket and expire; the dataset profiles live next to them under profiles/ (no expiry).
   incoming_prefix   = "incoming/"
   quarantine_prefix = "quarantine/"
   staging_prefix    = "staging"
   profile_prefix    = "profiles/"
 
-  profile_path    = startswith(var.profile_file, "/") ? var.profile_file : "${path.module}/${var.profile_file}"
-  profile_dataset = jsondecode(file(local.profile_path)).dataset
-  profile_key     = "${local.profile_prefix}${local.profile_dataset}.json"
+  # One dataset per profiles/<dataset>.json (profiles.tf uploads them; the upload API accepts exactly these names).
+  profiles_path = startswith(var.profiles_dir, "/") ? var.profiles_dir : "${path.module}/${var.profiles_dir}"
+  datasets      = sort([for f in fileset(local.profiles_path, "*.json") : trimsuffix(f, ".json")])
 
   # Lambda packages made by scripts/package.sh (`make package`): one deterministic zip per project.
   # The database package (DataProcess.DatabaseFunctions) holds every function that reaches PostgreSQL:
@@ -114,7 +114,7 @@ locals {
     record_failure_function_arn = aws_lambda_alias.live["record_failure"].arn
     replay_check_function_arn   = aws_lambda_alias.live["replay_check"].arn
     profile_bucket              = aws_s3_bucket.staging.id
-    profile_key                 = local.profile_key
+    profile_prefix              = local.profile_prefix
     staging_bucket              = aws_s3_bucket.staging.id
     staging_prefix              = local.staging_prefix
   }

@@ -16,13 +16,18 @@ output "quarantine_prefix" {
 }
 
 output "staging_bucket_name" {
-  description = "Bucket holding stage outputs (staging/<run-id>/, expiring) and the pipeline profile (profiles/)."
+  description = "Bucket holding stage outputs (staging/<run-id>/, expiring) and the dataset profiles (profiles/)."
   value       = aws_s3_bucket.staging.id
 }
 
-output "profile_s3_uri" {
-  description = "Where the pipeline profile used by every run is stored."
-  value       = "s3://${aws_s3_bucket.staging.id}/${local.profile_key}"
+output "profiles_s3_prefix" {
+  description = "Where the dataset profiles are stored (profiles/<dataset>.json); a run reads the one its key's dataset names."
+  value       = "s3://${aws_s3_bucket.staging.id}/${local.profile_prefix}"
+}
+
+output "datasets" {
+  description = "The datasets this stack accepts uploads for (the files of profiles_dir)."
+  value       = local.datasets
 }
 
 output "state_machine_arn" {

@@ -220,19 +220,3 @@ data "aws_iam_policy_document" "staging_bucket" {
     }
   }
 }
-
-################################################################################
-# Pipeline profile
-################################################################################
-
-# The profile every run uses (DescribeRun in workflow.asl.json points at it). Changing the file and
-# applying uploads the new version; runs started afterwards use it.
-resource "aws_s3_object" "profile" {
-  bucket       = aws_s3_bucket.staging.id
-  key          = local.profile_key
-  source       = local.profile_path
-  source_hash  = filemd5(local.profile_path)
-  content_type = "application/json"
-
-  depends_on = [aws_s3_bucket_server_side_encryption_configuration.staging]
-}

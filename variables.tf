@@ -37,14 +37,14 @@ variable "tags" {
   default     = {}
 }
 
-variable "profile_file" {
-  description = "Path (relative to the repository root, or absolute) of the pipeline profile JSON. Uploaded to the staging bucket as profiles/<dataset>.json."
+variable "profiles_dir" {
+  description = "Directory (relative to the repository root, or absolute) of the dataset profiles: one <dataset>.json per dataset, each uploaded to the staging bucket as profiles/<dataset>.json. `make plan` validates them first (dataprocess profiles check)."
   type        = string
-  default     = "samples/customers.profile.json"
+  default     = "profiles"
 
   validation {
-    condition     = endswith(var.profile_file, ".json")
-    error_message = "profile_file must be a .json file."
+    condition     = length(trimspace(var.profiles_dir)) > 0 && !endswith(var.profiles_dir, ".json")
+    error_message = "profiles_dir must be a directory of <dataset>.json files (the single-profile profile_file is gone: put that file in this directory)."
   }
 }
 

@@ -5,7 +5,8 @@
 #   destroy  terraform destroy (asks for confirmation; deletion_protection must be off first)
 # Each fails early, with a message saying what to do, when terraform (>= 1.11), AWS credentials or
 # backend.hcl are missing. `plan` also refuses a plan whose reserved concurrency the account's
-# Lambda quota cannot give (Lambda keeps at least 100 executions unreserved).
+# Lambda quota cannot give (Lambda keeps at least 100 executions unreserved), and refuses a profiles
+# directory the pipeline's own profile loader refuses (`dataprocess profiles check`), before terraform runs.
 # Sourced (the offline tests call the checks one by one), it only defines the functions.
 set -euo pipefail
 
@@ -57,6 +58,27 @@ require_backend() {
         || die "backend.hcl is missing: copy backend.hcl.example to backend.hcl and name your state bucket"
 }
 
+# The directory Terraform uploads (var.profiles_dir): PROFILES_DIR, else terraform.tfvars's profiles_dir, else profiles.
+profiles_dir() {
+    local from_tfvars=""
+    [[ -f terraform.tfvars ]] && from_tfvars="$(sed -n 's/^[[:space:]]*profiles_dir[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' terraform.tfvars | tail -n 1)"
+    echo "${PROFILES_DIR:-${from_tfvars:-profiles}}"
+}
+
+# Every profile through the CLI's loader (the one the functions use), so a bad profile fails the plan, not the
+# first upload. DATAPROCESS_CLI overrides how the CLI is started (default: the Release build, `make build`).
+check_profiles() {
+    local dir cli
+    dir="$(profiles_dir)"
+    cli="${DATAPROCESS_CLI:-dotnet src/DataProcess.Cli/bin/Release/net10.0/dataprocess.dll}"
+    if [[ -z "${DATAPROCESS_CLI:-}" && ! -f src/DataProcess.Cli/bin/Release/net10.0/dataprocess.dll ]]; then
+        die "the CLI is not built, so the profiles in $dir cannot be checked: run 'make build' (make plan does) and run this again"
+    fi
+    step "checking the profiles in $dir (dataprocess profiles check)"
+    # shellcheck disable=SC2086 # the command is a word list on purpose
+    $cli profiles check "$dir" || die "the profiles in $dir were refused (above): fix them and run 'make plan' again; nothing was planned"
+}
+
 init() {
     step "terraform init (backend.hcl)"
     terraform init -input=false -backend-config=backend.hcl
@@ -100,6 +122,7 @@ record_package_hashes() {
 cmd_plan() {
     require_terraform
     require_credentials
+    check_profiles
     require_backend
     package
     init

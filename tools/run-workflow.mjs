@@ -3,7 +3,7 @@
 // the real handlers through a local Lambda Invoke endpoint (`dataprocess lambda-serve`).
 //
 //   AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:9001 node tools/run-workflow.mjs \
-//     --event event.json --set profile_bucket=staging --set profile_key=profiles/customers.json \
+//     --event event.json --set profile_bucket=staging --set profile_prefix=profiles/ \
 //     --set staging_bucket=staging [--set staging_prefix=staging]
 //
 // The placeholders are the ones Terraform's templatefile() call binds (read from the .tf files);

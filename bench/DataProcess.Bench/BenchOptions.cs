@@ -83,7 +83,7 @@ internal sealed record BenchProfile(string Name, string RelativePath, string Des
     public static readonly BenchProfile[] All =
     [
         new(None, "bench/profiles/none.json", "no rules at all: id only"),
-        new(Sample, "samples/customers.profile.json", "the sample's: 8 rules (2 on `friends[*]`), 5 enrichments"),
+        new(Sample, "profiles/customers.json", "the sample's: 8 rules (2 on `friends[*]`), 5 enrichments"),
         new(Heavy, "bench/profiles/heavy.json", "hash ×2, mask, ip-prefix, year, nested `redact`; email-domain, age, country-name, utc"),
         new(Arrays, "bench/profiles/arrays.json", "`[*]` rules only: `friends[*].name` hash, `friends[*].phone` mask, `tags[*]` hash"),
     ];

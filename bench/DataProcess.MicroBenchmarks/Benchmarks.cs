@@ -18,7 +18,7 @@ internal static class Sample
 {
     public static readonly byte[] Bytes = File.ReadAllBytes(Find("samples/customers.json"));
 
-    public static readonly Profile Profile = ProfileLoader.LoadFile(Find("samples/customers.profile.json"));
+    public static readonly Profile Profile = ProfileLoader.LoadFile(Find("profiles/customers.json"));
 
     public static readonly HmacKey Key = new(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 

@@ -1,11 +1,6 @@
 using System.CommandLine;
-using System.Globalization;
 using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-using DataProcess.Cli.Samples;
 using DataProcess.Local;
-using DataProcess.Core.Payloads;
-using DataProcess.Postgres;
 using Spectre.Console;
 
 namespace DataProcess.Cli;
@@ -36,13 +31,16 @@ internal static class DataProcessCli
     public static async Task<int> RunAsync(string[] args, CliConsole console, CancellationToken cancellationToken, Func<PosixSignal?>? stopSignal = null)
     {
         var root = new RootCommand("DataProcess: stream JSON files through enrichment and anonymization into PostgreSQL.");
-        root.Subcommands.Add(RunCommand(console));
-        root.Subcommands.Add(GenerateCommand(console));
-        root.Subcommands.Add(KeygenCommand(console));
-        root.Subcommands.Add(DatabaseCommand(console));
+        root.Subcommands.Add(RunCommand.Create(console));
+        root.Subcommands.Add(GenerateCommand.Create(console));
+        root.Subcommands.Add(KeygenCommand.Create(console));
+        root.Subcommands.Add(DbCommand.Create(console));
         root.Subcommands.Add(LambdaServeCommand.Create(console));
         root.Subcommands.Add(UploadCommand.Create(console));
         root.Subcommands.Add(StackCommand.Create(console));
+        root.Subcommands.Add(ProfilesCommand.Create(console));
+        root.Subcommands.Add(RunsCommand.Create(console));
+        root.Subcommands.Add(RejectsCommand.Create(console));
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
@@ -68,6 +66,12 @@ internal static class DataProcessCli
                 : $"error: stopped by {signal}: nothing was loaded");
             return signal == PosixSignal.SIGTERM ? Terminated : Interrupted;
         }
+        catch (UsageException e)
+        {
+            await console.Error.WriteLineAsync($"error: {e.Message}");
+            await console.Error.WriteLineAsync("usage: dataprocess --help");
+            return Usage;
+        }
         catch (Exception e)
         {
             // One line, no stack trace: every message of ours names the file, record or field.
@@ -91,184 +95,6 @@ internal static class DataProcessCli
         Npgsql.NpgsqlException npgsql => $"PostgreSQL: {npgsql.Message}",
         _ => e.Message.ReplaceLineEndings(" "),
     };
-
-    private static Command RunCommand(CliConsole console)
-    {
-        var input = new Argument<FileInfo>("INPUT") { Description = "The JSON or NDJSON file to load." };
-        var profile = new Option<FileInfo>("--profile", "-p") { Description = "The profile: what to read, what is personal, what to add.", Required = true };
-        var keyFile = new Option<FileInfo?>("--key-file") { Description = "The HMAC key (base64, at least 32 bytes). Default: $DATAPROCESS_HMAC_KEY." };
-        var localDir = LocalDirectoryOption(console);
-        var json = new Option<bool>("--json") { Description = "Print the run summary as JSON." };
-        var reprocess = new Option<bool>("--reprocess") { Description = "Load the file again even when the same content already loaded with the same profile and key." };
-        var command = new Command("run", "Run the whole pipeline locally: the same handlers, in the state machine's order.")
-        {
-            input, profile, keyFile, localDir, json, reprocess,
-        };
-
-        command.SetAction(async (parse, ct) =>
-        {
-            var inputFile = parse.GetValue(input)!;
-            var profileFile = parse.GetValue(profile)!;
-            if (!inputFile.Exists)
-            {
-                throw new FileNotFoundException($"{inputFile.FullName}: no such file");
-            }
-
-            // Refuse a bad profile or key before anything is read or recorded.
-            Core.Profiles.ProfileLoader.LoadFile(profileFile.FullName);
-            var keys = new LocalHmacKeySource(parse.GetValue(keyFile)?.FullName, console.Environment);
-            await keys.GetKeyAsync(ct);
-
-            var directory = parse.GetValue(localDir)!;
-            var connectionString = await DatabaseAsync(console, directory, ct);
-            await SchemaMigrator.MigrateAsync(connectionString, ct);
-            await using var sink = PostgresRecordSink.Create(connectionString);
-
-            var pipeline = new LocalPipeline(sink, keys, directory);
-            var progress = new RunProgress();
-            var result = await ProgressDisplay.RunAsync(console, progress, () => pipeline.RunAsync(inputFile.FullName, profileFile.FullName, progress, ct, parse.GetValue(reprocess)));
-            await WriteSummaryAsync(console, result, parse.GetValue(json));
-            return Success;
-        });
-        return command;
-    }
-
-    private static async Task WriteSummaryAsync(CliConsole console, LocalRunResult result, bool json)
-    {
-        var summary = result.Summary;
-        if (json)
-        {
-            await console.Out.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(summary, PayloadJsonContext.Default.RunSummary));
-            return;
-        }
-
-        var megabytes = result.SourceBytes / 1_000_000.0;
-        var rate = result.Seconds > 0 ? megabytes / result.Seconds : 0;
-        var lines = new List<(string, string)>
-        {
-            ("run", summary.RunId.ToString("D")),
-            ("status", summary.Status),
-        };
-        if (summary.MatchedRunId is { } matched)
-        {
-            lines.Add(("same as", $"{matched:D} (same content, profile and key)"));
-        }
-
-        lines.AddRange(
-        [
-            ("dataset", summary.Dataset),
-            ("records", summary.Records.ToString(CultureInfo.InvariantCulture)),
-            ("rejected", summary.Rejected.ToString(CultureInfo.InvariantCulture)),
-            ("duplicates", summary.Duplicates.ToString(CultureInfo.InvariantCulture)),
-        ]);
-        if (summary.Superseded > 0)
-        {
-            lines.Add(("superseded", $"{summary.Superseded.ToString(CultureInfo.InvariantCulture)} (ids a newer file holds; its rows stay)"));
-        }
-
-        lines.AddRange(
-        [
-            ("seconds", result.Seconds.ToString("0.00", CultureInfo.InvariantCulture)),
-            ("MB/s", summary.Status == "skipped"
-                ? $"- (already loaded; {megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB not read again)"
-                : rate.ToString("0.0", CultureInfo.InvariantCulture) + $" ({megabytes.ToString("0.0", CultureInfo.InvariantCulture)} MB)"),
-        ]);
-        foreach (var (name, value) in lines)
-        {
-            await console.Out.WriteLineAsync($"{name + ":",-12}{value}");
-        }
-    }
-
-    private static Command GenerateCommand(CliConsole console)
-    {
-        var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the file.", Required = true };
-        var records = new Option<long?>("--records") { Description = "How many records." };
-        var sizeMb = new Option<long?>("--size-mb") { Description = "Stop after this many megabytes (10^6 bytes)." };
-        var seed = new Option<int>("--seed") { Description = "The random seed: the same seed gives the same bytes.", DefaultValueFactory = _ => 20261127 };
-        var shape = new Option<OutputShape>("--shape") { Description = "WrappedArray ({\"result\":[...]}), TopLevelArray or Ndjson.", DefaultValueFactory = _ => OutputShape.WrappedArray };
-        var command = new Command("generate", "Write a deterministic file of generated customers (samples, benchmarks).")
-        {
-            output, records, sizeMb, seed, shape,
-        };
-
-        command.SetAction(async (parse, ct) =>
-        {
-            var count = parse.GetValue(records);
-            var size = parse.GetValue(sizeMb);
-            if (count is null == size is null)
-            {
-                throw new ArgumentException("give exactly one of --records and --size-mb");
-            }
-
-            var file = parse.GetValue(output)!;
-            file.Directory?.Create();
-            var options = new GeneratorOptions { Seed = parse.GetValue(seed), Records = count, TargetBytes = size * 1_000_000, Shape = parse.GetValue(shape) };
-            GeneratedFile generated;
-            await using (var stream = new FileStream(file.FullName, FileMode.Create, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous))
-            {
-                generated = await CustomerGenerator.WriteAsync(stream, options, ct);
-            }
-
-            await console.Out.WriteLineAsync($"wrote {generated.Records} records, {generated.Bytes} bytes to {file.FullName}");
-            return Success;
-        });
-        return command;
-    }
-
-    private static Command KeygenCommand(CliConsole console)
-    {
-        var output = new Option<FileInfo>("--out", "-o") { Description = "Where to write the key.", Required = true };
-        var command = new Command("keygen", "Create a random 32-byte HMAC key file (base64, mode 600); an existing file is kept.") { output };
-        command.SetAction(async (parse, ct) =>
-        {
-            var file = parse.GetValue(output)!;
-            if (file.Exists)
-            {
-                await console.Out.WriteLineAsync($"{file.FullName} exists; kept");
-                return Success;
-            }
-
-            file.Directory?.Create();
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write };
-            if (!OperatingSystem.IsWindows())
-            {
-                // Readable by its owner only, like an SSH key.
-                options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-            }
-
-            await using (var writer = new StreamWriter(file.FullName, options))
-            {
-                await writer.WriteLineAsync(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).AsMemory(), ct);
-            }
-
-            await console.Out.WriteLineAsync($"wrote a new key to {file.FullName}");
-            return Success;
-        });
-        return command;
-    }
-
-    private static Command DatabaseCommand(CliConsole console)
-    {
-        var localDir = LocalDirectoryOption(console);
-        var start = new Command("start", "Start the embedded PostgreSQL cluster (created on first use) and print its connection string.") { localDir };
-        start.SetAction(async (parse, ct) =>
-        {
-            var cluster = await LocalPostgresCluster.StartAsync(LocalDatabase.ClusterDirectory(parse.GetValue(localDir)!), durable: true, ct);
-            await SchemaMigrator.MigrateAsync(cluster.ConnectionString, ct);
-            await console.Out.WriteLineAsync(cluster.ConnectionString);
-            return Success;
-        });
-
-        var stop = new Command("stop", "Stop the embedded PostgreSQL cluster.") { localDir };
-        stop.SetAction(async (parse, ct) =>
-        {
-            var stopped = await LocalPostgresCluster.StopIfRunningAsync(LocalDatabase.ClusterDirectory(parse.GetValue(localDir)!), ct);
-            await console.Out.WriteLineAsync(stopped ? "stopped" : "not running");
-            return Success;
-        });
-
-        return new Command("db", "The embedded PostgreSQL cluster under the local directory.") { start, stop };
-    }
 
     internal static Option<string> LocalDirectoryOption(CliConsole console) => new("--local-dir")
     {

@@ -6,9 +6,11 @@ namespace DataProcess.Cli;
 /// <summary>
 /// One run of the local stack, as the state machine runs it in AWS (<see cref="Workflow"/>), on an S3
 /// source; on a failure the failure path records the run and moves the source to <c>quarantine/</c>. A run the
-/// stack's stop cancels is recorded as failed ("cancelled") and its source stays under <c>incoming/</c>.
+/// stack's stop cancels is recorded as failed ("cancelled") and its source stays under <c>incoming/</c>. The profile is
+/// the one the key names (<see cref="KeyLayout.ProfileKeyOf"/>, as DescribeRun derives it); a dataset without one fails
+/// the run ("unknown dataset") and quarantines the source.
 /// </summary>
-internal sealed class StackPipeline(IObjectStore store, IRecordSink sink, IHmacKeySource keys, ObjectRef profile)
+internal sealed class StackPipeline(IObjectStore store, IRecordSink sink, IHmacKeySource keys, string profileBucket)
 {
     public async Task<RunSummary> RunAsync(ObjectRef source, CancellationToken cancellationToken)
     {
@@ -19,7 +21,7 @@ internal sealed class StackPipeline(IObjectStore store, IRecordSink sink, IHmacK
             StartedAt = DateTimeOffset.UtcNow,
             Source = source,
             SourceETag = head.ETag,
-            Profile = profile,
+            Profile = new ObjectRef(profileBucket, KeyLayout.ProfileKeyOf(source.Key)),
             Staging = new StagingLocation(StackCommand.StagingBucket, "staging"),
         };
 

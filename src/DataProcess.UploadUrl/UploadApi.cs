@@ -6,8 +6,10 @@ using DataProcess.Aws.HttpApi;
 namespace DataProcess.UploadUrl;
 
 /// <summary>
-/// <c>POST /uploads</c> with <c>{"filename","contentType","size"}</c> → <c>201</c> with a presigned
-/// S3 POST for a key the server chooses (<c>&lt;prefix&gt;&lt;yyyy&gt;/&lt;mm&gt;/&lt;dd&gt;/&lt;uuid&gt;/&lt;sanitised-name&gt;</c>):
+/// <c>POST /uploads</c> with <c>{"dataset","fileName","contentType","size"}</c> (<c>filename</c> is accepted for
+/// <c>fileName</c>) → <c>201</c> with a presigned S3 POST for a key the server chooses
+/// (<c>&lt;prefix&gt;&lt;dataset&gt;/&lt;yyyy&gt;/&lt;mm&gt;/&lt;dd&gt;/&lt;uuid&gt;/&lt;sanitised-name&gt;</c>); a dataset the
+/// stack has no profile for is refused with <c>400</c> before anything is presigned:
 /// the URL, the method, the form fields to send before the file, the key and the expiry. A bad
 /// request gets <c>400</c> with a problem document naming the field; another method on
 /// <c>/uploads</c> gets <c>405</c>, any other route <c>404</c>.
@@ -61,15 +63,28 @@ public sealed class UploadApi(UploadSettings settings, IUploadPresigner presigne
 
     private async Task<HttpApiResponse> CreateAsync(JsonElement body)
     {
-        if (!body.TryGetProperty("filename", out var filenameElement) || filenameElement.ValueKind != JsonValueKind.String)
+        if (!body.TryGetProperty("dataset", out var datasetElement) || datasetElement.ValueKind != JsonValueKind.String)
         {
-            return BadRequest("filename", "filename is required: the name of the file to upload (a string)");
+            return BadRequest("dataset", $"dataset is required: which dataset the file belongs to ({Known()})");
+        }
+
+        var dataset = datasetElement.GetString()!;
+        if (!settings.Datasets.Contains(dataset))
+        {
+            return BadRequest("dataset", $"unknown dataset '{Printable(dataset)}': this stack has {Known()}");
+        }
+
+        // fileName is the documented field; filename is what the first clients sent.
+        var nameField = body.TryGetProperty("fileName", out var filenameElement) ? "fileName" : "filename";
+        if ((nameField == "fileName" ? filenameElement : body.TryGetProperty("filename", out filenameElement) ? filenameElement : default).ValueKind != JsonValueKind.String)
+        {
+            return BadRequest(nameField, $"{nameField} is required: the name of the file to upload (a string)");
         }
 
         var (name, nameProblem) = FileNames.Sanitise(filenameElement.GetString()!);
         if (nameProblem is not null)
         {
-            return BadRequest("filename", nameProblem);
+            return BadRequest(nameField, nameProblem);
         }
 
         if (!body.TryGetProperty("contentType", out var typeElement) || typeElement.ValueKind != JsonValueKind.String)
@@ -99,7 +114,7 @@ public sealed class UploadApi(UploadSettings settings, IUploadPresigner presigne
         }
 
         var now = _clock.GetUtcNow();
-        var key = string.Create(CultureInfo.InvariantCulture, $"{settings.Prefix}{now:yyyy}/{now:MM}/{now:dd}/{_newId():D}/{name}");
+        var key = string.Create(CultureInfo.InvariantCulture, $"{settings.Prefix}{dataset}/{now:yyyy}/{now:MM}/{now:dd}/{_newId():D}/{name}");
         var expires = now + settings.Expiry;
         var post = await presigner.PresignAsync(settings.Bucket, key, contentType, size, expires.UtcDateTime);
 
@@ -108,6 +123,7 @@ public sealed class UploadApi(UploadSettings settings, IUploadPresigner presigne
             w.WriteStartObject();
             w.WriteString("key", key);
             w.WriteString("bucket", settings.Bucket);
+            w.WriteString("dataset", dataset);
             w.WriteString("method", "POST");
             w.WriteString("url", post.Url.ToString());
             w.WriteStartObject("fields");
@@ -129,7 +145,7 @@ public sealed class UploadApi(UploadSettings settings, IUploadPresigner presigne
     {
         if (!request.TryGetProperty("body", out var bodyElement) || bodyElement.ValueKind != JsonValueKind.String || bodyElement.GetString() is not { Length: > 0 } text)
         {
-            return (null, BadRequest("body", "a JSON body {\"filename\",\"contentType\",\"size\"} is required"));
+            return (null, BadRequest("body", "a JSON body {\"dataset\",\"fileName\",\"contentType\",\"size\"} is required"));
         }
 
         byte[] bytes;
@@ -162,10 +178,21 @@ public sealed class UploadApi(UploadSettings settings, IUploadPresigner presigne
         if (document.RootElement.ValueKind != JsonValueKind.Object)
         {
             document.Dispose();
-            return (null, BadRequest("body", "the body must be a JSON object {\"filename\",\"contentType\",\"size\"}"));
+            return (null, BadRequest("body", "the body must be a JSON object {\"dataset\",\"fileName\",\"contentType\",\"size\"}"));
         }
 
         return (document, null);
+    }
+
+    private string Known() => settings.Datasets.Count == 0
+        ? "no datasets: its profiles/ directory is empty"
+        : "datasets " + string.Join(", ", settings.Datasets.Order(StringComparer.Ordinal));
+
+    /// <summary>A refused name is echoed back, but not control characters or a whole essay.</summary>
+    private static string Printable(string text)
+    {
+        var clean = new string([.. text.Take(64).Select(c => char.IsControl(c) ? '?' : c)]);
+        return text.Length > 64 ? clean + "…" : clean;
     }
 
     private static HttpApiResponse BadRequest(string field, string detail) => HttpApiResponse.Problem(400, "Bad Request", detail, field);

@@ -15,7 +15,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
     {
         var database = await postgres.CreateDatabaseAsync();
 
-        var run = await RunAsync(database, "run", Repository.File("samples/customers.json"), "--profile", Repository.File("samples/customers.profile.json"));
+        var run = await RunAsync(database, "run", Repository.File("samples/customers.json"), "--profile", Repository.File("profiles/customers.json"));
 
         run.ExitCode.Should().Be(0, run.Error);
         run.Error.Should().BeEmpty();
@@ -59,7 +59,7 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         run.ExitCode.Should().Be(1);
         run.Error.TrimEnd().Split('\n').Should().ContainSingle().Which.Should().StartWith("error: broken.json: malformed JSON at line 3, column 1");
         run.Error.Should().NotContain("secret@example.org").And.NotContain("   at ");
-        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: MalformedInputException: broken.json: malformed JSON at line 3");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ': ' || error FROM dataprocess.runs")).Should().StartWith("failed: broken.json: malformed JSON at line 3");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 
@@ -137,6 +137,94 @@ public sealed class RunCommandTests(PostgresFixture postgres) : IClassFixture<Po
         (await File.ReadAllTextAsync(path)).Should().Be(first);
         Convert.FromBase64String(first.Trim()).Should().HaveCount(32);
         File.GetUnixFileMode(path).Should().Be(UnixFileMode.UserRead | UnixFileMode.UserWrite);
+    }
+
+    [Fact]
+    public async Task Runs_lists_the_ledger_newest_first_filtered_by_dataset_and_status_as_text_or_json_lines()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await RunAsync(database, "run", Repository.File("samples/orders.ndjson"), "--profile", Repository.File("profiles/orders.json"));
+        await RunAsync(database, "run", Input("broken.json", "{\"result\":[{\"id\":"), "--profile", Repository.File("profiles/customers.json"));
+
+        var all = await RunAsync(database, "runs");
+        var orders = await RunAsync(database, "runs", "--dataset", "orders", "--json");
+        var failed = await RunAsync(database, "runs", "--status", "failed", "--json");
+        var one = await RunAsync(database, "runs", "--limit", "1", "--json");
+
+        all.ExitCode.Should().Be(0, all.Error);
+        var lines = all.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        lines.Should().HaveCount(3, "a header and two runs");
+        lines[1].Should().Contain("customers").And.Contain("failed").And.Contain("broken.json");
+        lines[2].Should().Contain("orders").And.Contain("succeeded");
+        var order = System.Text.Json.Nodes.JsonNode.Parse(orders.Output.Trim())!;
+        order["dataset"]!.GetValue<string>().Should().Be("orders");
+        order["status"]!.GetValue<string>().Should().Be("succeeded");
+        order["rejected"]!.GetValue<long>().Should().Be(1);
+        order["error"].Should().BeNull();
+        order["runId"]!.GetValue<string>().Should().Be((await PostgresFixture.ScalarAsync<Guid>(database, "SELECT run_id FROM dataprocess.runs WHERE dataset = 'orders'")).ToString("D"));
+        var failure = System.Text.Json.Nodes.JsonNode.Parse(failed.Output.Trim())!;
+        failure["error"]!.GetValue<string>().Should().StartWith("broken.json: ").And.NotContain("Exception");
+        one.Output.Trim().Split('\n').Should().ContainSingle().Which.Should().Contain("\"dataset\":\"customers\"");
+    }
+
+    [Theory]
+    [InlineData("runs", "--status", "done")]
+    [InlineData("runs", "--limit", "0")]
+    [InlineData("rejects", "not-a-run-id")]
+    public async Task A_bad_filter_or_run_id_is_a_usage_error(params string[] args)
+    {
+        var run = await RunAsync(await postgres.CreateDatabaseAsync(), args);
+
+        run.ExitCode.Should().Be(2, run.Error);
+        run.Output.Should().BeEmpty();
+        run.Error.Should().StartWith("error: ");
+    }
+
+    [Fact]
+    public async Task Rejects_lists_a_runs_rejected_records_by_index_id_and_reason()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        await RunAsync(database, "run", Repository.File("samples/orders.ndjson"), "--profile", Repository.File("profiles/orders.json"));
+        var runId = (await PostgresFixture.ScalarAsync<Guid>(database, "SELECT run_id FROM dataprocess.runs")).ToString("D");
+
+        var text = await RunAsync(database, "rejects", runId);
+        var json = await RunAsync(database, "rejects", runId, "--json");
+        var unknown = await RunAsync(database, "rejects", Guid.NewGuid().ToString("D"));
+
+        text.ExitCode.Should().Be(0, text.Error);
+        text.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1].Should().MatchRegex(@"^\s+3\s+ord_0004\s+.*customerEmail");
+        var reject = System.Text.Json.Nodes.JsonNode.Parse(json.Output.Trim())!;
+        reject["index"]!.GetValue<long>().Should().Be(3);
+        reject["id"]!.GetValue<string>().Should().Be("ord_0004");
+        reject["reason"]!.GetValue<string>().Should().Contain("customerEmail");
+        unknown.ExitCode.Should().Be(1);
+        unknown.Error.Should().StartWith("error: no run ").And.Contain("dataprocess runs");
+    }
+
+    [Fact]
+    public async Task Db_url_prints_a_postgresql_url_that_psql_connects_with()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+
+        var url = await RunAsync(database, "db", "url");
+
+        url.ExitCode.Should().Be(0, url.Error);
+        var text = url.Output.Trim();
+        text.Should().StartWith("postgresql://");
+        var psql = new System.Diagnostics.ProcessStartInfo("psql") { ArgumentList = { text, "-At", "-c", "SELECT current_database()" }, RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = System.Diagnostics.Process.Start(psql)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(0, await process.StandardError.ReadToEndAsync());
+        output.Trim().Should().Be(new Npgsql.NpgsqlConnectionStringBuilder(database).Database);
+    }
+
+    [Theory]
+    [InlineData("Host=/tmp/dp pg/run;Port=5433;Username=postgres;Database=dataprocess", "postgresql://postgres@/dataprocess?host=%2Ftmp%2Fdp%20pg%2Frun&port=5433")]
+    [InlineData("Host=db.example;Port=5432;Username=app;Password=secret;Database=dp;SSL Mode=VerifyFull", "postgresql://app@db.example:5432/dp?sslmode=verify-full")]
+    public void A_connection_string_becomes_a_url_with_the_socket_directory_as_the_host_parameter_and_no_password(string connectionString, string expected)
+    {
+        PostgresUrl.From(connectionString).Should().Be(expected);
     }
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);

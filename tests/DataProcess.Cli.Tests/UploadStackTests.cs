@@ -4,7 +4,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text.Json;
-using Amazon.Runtime;
 using DataProcess.Testing;
 using Spectre.Console;
 
@@ -26,7 +25,7 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
         _database = await postgres.CreateDatabaseAsync();
         var output = TextWriter.Synchronized(_stackOutput);
         _stack = Task.Run(() => DataProcessCli.RunAsync(
-            ["stack", "--profile", Repository.File("samples/customers.profile.json"), "--port", _port.ToString(CultureInfo.InvariantCulture), "--local-dir", Path.Combine(_directory, ".local")],
+            ["stack", "--profiles", Repository.File("profiles"), "--port", _port.ToString(CultureInfo.InvariantCulture), "--local-dir", Path.Combine(_directory, ".local")],
             Console(output, new StringWriter()),
             _stop.Token));
         for (var i = 0; i < 600 && !Printed("upload API: "); i++)
@@ -61,12 +60,12 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
     [Fact]
     public async Task Stack_up_then_upload_with_wait_loads_the_sample_into_postgres_from_a_key_under_incoming()
     {
-        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--api", Api, "--wait");
+        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--dataset", "customers", "--api", Api, "--wait");
 
         upload.ExitCode.Should().Be(0, upload.Error);
         var lines = upload.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         var key = lines[0];
-        key.Should().MatchRegex(@"^incoming/\d{4}/\d{2}/\d{2}/[0-9a-f-]{36}/customers\.json$");
+        key.Should().MatchRegex(@"^incoming/customers/\d{4}/\d{2}/\d{2}/[0-9a-f-]{36}/customers\.json$");
         upload.Output.Should().Contain("status:     succeeded").And.Contain("dataset:    customers");
         var records = await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records");
         records.Should().BeGreaterThan(4000);
@@ -76,12 +75,42 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
     }
 
     [Fact]
+    public async Task Two_datasets_with_different_personal_fields_load_in_one_session_each_with_its_own_profile()
+    {
+        var customers = await CliAsync("upload", Repository.File("samples/customers.json"), "--dataset", "customers", "--api", Api, "--wait");
+        var orders = await CliAsync("upload", Repository.File("samples/orders.ndjson"), "--dataset", "orders", "--api", Api, "--wait");
+
+        customers.ExitCode.Should().Be(0, customers.Error);
+        orders.ExitCode.Should().Be(0, orders.Error);
+        orders.Output.Split('\n')[0].Should().MatchRegex(@"^incoming/orders/\d{4}/\d{2}/\d{2}/[0-9a-f-]{36}/orders\.ndjson$");
+        orders.Output.Should().Contain("dataset:    orders").And.Contain("records:    3").And.Contain("rejected:   1");
+        (await PostgresFixture.ScalarAsync<string>(_database, "SELECT string_agg(dataset || '=' || status, ',' ORDER BY dataset) FROM dataprocess.runs")).Should().Be("customers=succeeded,orders=succeeded");
+        (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records WHERE dataset = 'orders'")).Should().Be(3);
+
+        // Each dataset's personal fields went through its own rules: the card number is masked, the e-mail hashed.
+        var order = await PostgresFixture.ScalarAsync<string>(_database, "SELECT data::text FROM dataprocess.records WHERE dataset = 'orders' AND record_id = 'ord_0001'");
+        order.Should().NotContain("4111111111111111").And.NotContain("Anna.Schmidt@example.com").And.NotContain("Hauptstraße").And.Contain("\"customer_domain\": \"example.com\"");
+        (await PostgresFixture.ScalarAsync<long>(_database, "SELECT count(*) FROM dataprocess.records WHERE dataset = 'customers' AND data ? 'customer_domain'")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_unknown_dataset_is_refused_at_upload_naming_the_stacks_datasets_and_nothing_is_uploaded()
+    {
+        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--dataset", "invoices", "--api", Api);
+
+        upload.ExitCode.Should().Be(1);
+        upload.Output.Should().BeEmpty();
+        upload.Error.Should().Be("error: the upload API refused the upload (400): dataset: unknown dataset 'invoices': this stack has datasets customers, orders" + Environment.NewLine);
+        Directory.EnumerateFiles(Path.Combine(_directory, ".local", "s3", "input"), "*", SearchOption.AllDirectories).Where(f => f.Contains("incoming", StringComparison.Ordinal)).Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_file_the_pipeline_cannot_read_is_uploaded_then_its_run_fails_and_wait_exits_1()
     {
         var broken = Path.Combine(_directory, "broken.json");
         await File.WriteAllTextAsync(broken, "{\"result\":[{\"id\":1,\"email\":\"a@example.org\"},\n{\"id\":2");
 
-        var upload = await CliAsync("upload", broken, "--api", Api, "--wait");
+        var upload = await CliAsync("upload", broken, "--dataset", "customers", "--api", Api, "--wait");
 
         upload.ExitCode.Should().Be(1);
         upload.Output.Should().Contain("status:     failed");
@@ -97,7 +126,7 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
         var file = Path.Combine(_directory, "customers.json");
         await File.WriteAllTextAsync(file, content);
 
-        var upload = await CliAsync("upload", file, "--api", Api, "--wait");
+        var upload = await CliAsync("upload", file, "--dataset", "customers", "--api", Api, "--wait");
 
         upload.ExitCode.Should().Be(0, upload.Error);
         upload.Output.Should().Contain("status:     succeeded").And.Contain("records:    0").And.Contain($"rejected:   {rejected.ToString(CultureInfo.InvariantCulture)}");
@@ -117,7 +146,7 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
             await command.ExecuteNonQueryAsync();
         }
 
-        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--api", Api);
+        var upload = await CliAsync("upload", Repository.File("samples/customers.json"), "--dataset", "customers", "--api", Api);
         upload.ExitCode.Should().Be(0, upload.Error);
         var key = upload.Output.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0].Trim();
         await postgres.WaitForLockWaitAsync(new Npgsql.NpgsqlConnectionStringBuilder(_database).Database!, "%pg_advisory_xact_lock%", _stack!);
@@ -139,10 +168,10 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
         var csv = Path.Combine(_directory, "customers.csv");
         await File.WriteAllTextAsync(csv, "id,email\n1,a@example.org\n");
 
-        var upload = await CliAsync("upload", csv, "--api", Api);
+        var upload = await CliAsync("upload", csv, "--dataset", "customers", "--api", Api);
 
         upload.ExitCode.Should().Be(1);
-        upload.Error.Should().Be("error: the upload API refused the upload (400): filename: filename must end in .json, .ndjson, .jsonl" + Environment.NewLine);
+        upload.Error.Should().Be("error: the upload API refused the upload (400): fileName: filename must end in .json, .ndjson, .jsonl" + Environment.NewLine);
     }
 
     [Fact]
@@ -151,7 +180,7 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
         // s3rver neither checks POST policies nor their expiry (it does check presigned query-string
         // URLs): the proof here is the signed policy itself, which S3 evaluates. See docs/upload.md.
         using var http = new HttpClient();
-        using var response = await http.PostAsJsonAsync($"{Api}/uploads", new { filename = "c.json", contentType = "application/json", size = 10 });
+        using var response = await http.PostAsJsonAsync($"{Api}/uploads", new { dataset = "customers", filename = "c.json", contentType = "application/json", size = 10 });
         response.StatusCode.Should().Be(HttpStatusCode.Created);
         using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         var policy = JsonDocument.Parse(Convert.FromBase64String(body.RootElement.GetProperty("fields").GetProperty("Policy").GetString()!)).RootElement;
@@ -169,36 +198,6 @@ public sealed class UploadStackTests(PostgresFixture postgres) : IClassFixture<P
 
         (await http.GetStringAsync($"{Api}/runs?key=incoming/none.json")).Should().Contain("\"status\":\"pending\"");
         (await http.GetAsync($"{Api}/runs")).StatusCode.Should().Be(HttpStatusCode.BadRequest);
-    }
-
-    [Fact]
-    public void The_api_call_is_signed_with_sigv4_for_execute_api_in_the_region_of_the_host()
-    {
-        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "eu-west-1");
-        using var request = new HttpRequestMessage(HttpMethod.Post, "https://abc123.execute-api.eu-west-1.amazonaws.com/uploads")
-        {
-            Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json"),
-        };
-
-        signer.Sign(request, "{}", new DateTime(2026, 11, 27, 9, 0, 0, DateTimeKind.Utc));
-
-        var authorization = request.Headers.GetValues("Authorization").Single();
-        authorization.Should().MatchRegex("^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20261127/eu-west-1/execute-api/aws4_request, SignedHeaders=content-type;host;x-amz-content-sha256;x-amz-date, Signature=[0-9a-f]{64}$");
-        request.Headers.GetValues("x-amz-date").Single().Should().Be("20261127T090000Z");
-    }
-
-    [Fact]
-    public void The_signature_matches_the_aws_sigv4_test_suite_get_vanilla_vector()
-    {
-        // aws-sig-v4-test-suite "get-vanilla": GET / on example.amazonaws.com, service "service",
-        // us-east-1, 2015-08-30T12:36:00Z, signed headers host;x-amz-date, empty body.
-        var signer = new ApiSigner(new ImmutableCredentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", null), "us-east-1", service: "service", signPayloadHeader: false);
-        using var request = new HttpRequestMessage(HttpMethod.Get, "https://example.amazonaws.com/");
-
-        signer.Sign(request, string.Empty, new DateTime(2015, 8, 30, 12, 36, 0, DateTimeKind.Utc));
-
-        request.Headers.GetValues("Authorization").Single().Should().Be(
-            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
     }
 
     /// <summary>Stage outputs left in the stack's staging bucket (the profile lives beside them, under profiles/).</summary>

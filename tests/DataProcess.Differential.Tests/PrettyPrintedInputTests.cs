@@ -38,7 +38,7 @@ public sealed class PrettyPrintedInputTests(PostgresFixture postgres) : IClassFi
     public async Task A_pretty_printed_crlf_copy_and_an_ndjson_copy_of_the_sample_load_the_rows_and_rejects_of_the_sample()
     {
         var sample = Repository.File("samples/customers.json");
-        var profileText = await File.ReadAllTextAsync(Repository.File("samples/customers.profile.json"));
+        var profileText = await File.ReadAllTextAsync(Repository.File("profiles/customers.json"));
         var profile = Write("customers.profile.json", profileText);
         var ndjsonProfile = JsonNode.Parse(profileText)!.AsObject();
         ndjsonProfile.Remove("records");

@@ -117,7 +117,7 @@ public sealed class ConsolidationFunctionTests(PostgresFixture postgres) : IClas
         File.Exists(Path.Combine(scenario.Root, "input", "quarantine", "customers.json")).Should().BeTrue();
         File.Exists(Path.Combine(scenario.Root, "input", "incoming", "customers.json")).Should().BeFalse();
         (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status || '|' || dataset || '|' || error FROM dataprocess.runs WHERE run_id = '{failure.RunId}'"))
-            .Should().Be("failed|customers|MalformedInputException: customers.json: malformed JSON at line 3, column 9");
+            .Should().Be("failed|customers|customers.json: malformed JSON at line 3, column 9");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
     }
 

@@ -45,12 +45,12 @@ public sealed class RunStatusFunctionTests(PostgresFixture postgres) : IClassFix
     public async Task Reports_a_failed_run_with_its_error()
     {
         var (function, sink) = await CreateAsync();
-        await sink.RecordFailureAsync(new RunDescriptor(Guid.NewGuid(), "customers", $"input/{Key}", "etag-1", DateTimeOffset.UtcNow), "MalformedInputException: customers.json: malformed JSON at line 2, column 1");
+        await sink.RecordFailureAsync(new RunDescriptor(Guid.NewGuid(), "customers", $"input/{Key}", "etag-1", DateTimeOffset.UtcNow), "customers.json: malformed JSON at line 2, column 1");
 
         var body = Body(await InvokeAsync(function, Get(Key)));
 
         body["status"]!.GetValue<string>().Should().Be("failed");
-        body["error"]!.GetValue<string>().Should().Be("MalformedInputException: customers.json: malformed JSON at line 2, column 1");
+        body["error"]!.GetValue<string>().Should().Be("customers.json: malformed JSON at line 2, column 1");
     }
 
     [Theory]

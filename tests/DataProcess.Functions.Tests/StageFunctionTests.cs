@@ -79,14 +79,14 @@ public sealed class StageFunctionTests(PostgresFixture postgres) : IClassFixture
     }
 
     [Fact]
-    public async Task A_missing_profile_object_is_refused_naming_it()
+    public async Task A_missing_profile_is_refused_as_an_unknown_dataset_naming_it()
     {
         await using var scenario = new FunctionScenario(await postgres.CreateDatabaseAsync());
         scenario.Request = scenario.Request with { Profile = new ObjectRef("config", "profiles/nope.json") };
 
         var act = () => scenario.EnrichAsync();
 
-        (await act.Should().ThrowAsync<ObjectNotFoundException>()).Which.Message.Should().Be("object config/profiles/nope.json does not exist");
+        (await act.Should().ThrowAsync<Exception>()).Which.Message.Should().Be("unknown dataset 'nope': there is no profile profiles/nope.json (a stack's datasets are the files of its profiles/ directory)");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ public sealed class StrictS3FunctionTests(PostgresFixture postgres) : IClassFixt
         var first = await InvokeAsync(function, failure);
         var retried = await InvokeAsync(function, failure);
 
-        first.QuarantinedAs.Should().Be(new ObjectRef("input", "quarantine/2026/12/03/ab12/customers.json"));
+        first.QuarantinedAs.Should().Be(new ObjectRef("input", "quarantine/customers/2026/12/03/ab12/customers.json"));
         retried.QuarantinedAs.Should().BeNull("the source was moved by the first attempt");
         (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status FROM dataprocess.runs WHERE run_id = '{failure.RunId}'")).Should().Be("failed");
     }
@@ -46,7 +46,7 @@ public sealed class StrictS3FunctionTests(PostgresFixture postgres) : IClassFixt
         var retry = () => InvokeAsync(function, failure);
 
         (await retry.Should().ThrowAsync<S3AccessDeniedException>()).Which.Message
-            .Should().StartWith("s3://input/incoming/2026/12/03/ab12/customers.json: access denied to copy it").And.Contain("s3:ListBucket on bucket input");
+            .Should().StartWith("s3://input/incoming/customers/2026/12/03/ab12/customers.json: access denied to copy it").And.Contain("s3:ListBucket on bucket input");
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class StrictS3FunctionTests(PostgresFixture postgres) : IClassFixt
 
         await InvokeAsync(function, failure with { Profile = new ObjectRef("staging", "profiles/gone.json") });
 
-        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status || '|' || dataset FROM dataprocess.runs WHERE run_id = '{failure.RunId}'")).Should().Be("failed|unknown");
+        (await PostgresFixture.ScalarAsync<string>(database, $"SELECT status || '|' || dataset FROM dataprocess.runs WHERE run_id = '{failure.RunId}'")).Should().Be("failed|customers", "the dataset is named by the key");
     }
 
     [Fact]
@@ -87,14 +87,14 @@ public sealed class StrictS3FunctionTests(PostgresFixture postgres) : IClassFixt
 
         s3.Grants.Should().NotContain(ListIncoming, "the stages read one object they were told exists");
         (await enrich.Should().ThrowAsync<S3AccessDeniedException>()).Which.Message
-            .Should().StartWith("s3://input/incoming/2026/12/03/ab12/customers.json: access denied to read it").And.Contain("s3:ListBucket");
+            .Should().StartWith("s3://input/incoming/customers/2026/12/03/ab12/customers.json: access denied to read it").And.Contain("s3:ListBucket");
     }
 
     private static StageRequest Request() => new()
     {
         RunId = Guid.NewGuid(),
         StartedAt = new DateTimeOffset(2026, 12, 3, 8, 0, 0, TimeSpan.Zero),
-        Source = new ObjectRef("input", "incoming/2026/12/03/ab12/customers.json"),
+        Source = new ObjectRef("input", "incoming/customers/2026/12/03/ab12/customers.json"),
         SourceETag = "0123456789abcdef0123456789abcdef",
         Profile = new ObjectRef("staging", "profiles/customers.json"),
         Staging = new StagingLocation("staging", "staging"),

@@ -23,7 +23,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task An_object_created_event_runs_both_stages_and_loads_the_sample()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/5f0c/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/5f0c/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
 
         var execution = await ExecuteAsync(database, key);
 
@@ -42,7 +42,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task A_replayed_event_ends_at_the_replay_check_as_skipped()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/77aa/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/77aa/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
         var first = await ExecuteAsync(database, key);
         var stagedAfterFirst = Directory.EnumerateFiles(Path.Combine(_root, "staging", "staging"), "*.ndjson", SearchOption.AllDirectories).Count();
 
@@ -61,16 +61,16 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task A_branch_that_fails_for_good_takes_the_catch_path_records_the_run_and_quarantines_the_source()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/9a1d/broken.json", """{"result":[{"id":"x1","email":"a@example.org"},{"id":"""u8.ToArray());
+        var key = Put("input", "incoming/customers/2026/11/27/9a1d/broken.json", """{"result":[{"id":"x1","email":"a@example.org"},{"id":"""u8.ToArray());
 
         var execution = await ExecuteAsync(database, key);
 
         execution["status"]!.GetValue<string>().Should().Be("FAILED", execution.ToJsonString());
         execution["error"]!.GetValue<string>().Should().Be("DataProcess.RunFailed");
         (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ' | ' || error FROM dataprocess.runs"))
-            .Should().Be("failed | MalformedInputException: broken.json: the input ends in the middle of a value at line 1, column 54 (byte offset 53); the file looks truncated");
+            .Should().Be("failed | broken.json: the input ends in the middle of a value at line 1, column 54 (byte offset 53); the file looks truncated");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
-        File.Exists(Path.Combine(_root, "input", "quarantine", "2026", "11", "27", "9a1d", "broken.json")).Should().BeTrue();
+        File.Exists(Path.Combine(_root, "input", "quarantine", "customers", "2026", "11", "27", "9a1d", "broken.json")).Should().BeTrue();
         File.Exists(Path.Combine(_root, "input", key)).Should().BeFalse();
     }
 
@@ -78,23 +78,23 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task An_event_without_an_etag_is_recorded_as_failed_and_its_source_quarantined()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/e7a0/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/e7a0/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
 
         var execution = await ExecuteAsync(database, key, input: e => e["detail"]!["object"]!.AsObject().Remove("etag"));
 
         execution["status"]!.GetValue<string>().Should().Be("FAILED", execution.ToJsonString());
         execution["error"]!.GetValue<string>().Should().Be("DataProcess.RunFailed");
         (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ' | ' || source_etag || ' | ' || error FROM dataprocess.runs"))
-            .Should().StartWith("failed | unknown | DataProcess.MalformedEvent: The event has no string id, timestamp time or detail.object.etag");
+            .Should().StartWith("failed | unknown | The event has no string id, timestamp time or detail.object.etag");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
-        File.Exists(Path.Combine(_root, "input", "quarantine", "2026", "11", "27", "e7a0", "customers.json")).Should().BeTrue();
+        File.Exists(Path.Combine(_root, "input", "quarantine", "customers", "2026", "11", "27", "e7a0", "customers.json")).Should().BeTrue();
     }
 
     [Fact]
     public async Task A_replayed_event_with_reprocess_true_in_the_execution_input_loads_again()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/3c3c/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/3c3c/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
         var first = await ExecuteAsync(database, key);
 
         var forced = await ExecuteAsync(database, key, input => input["reprocess"] = true);
@@ -110,7 +110,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task A_reprocess_field_that_is_not_a_boolean_fails_the_execution_before_anything_is_recorded()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/4d4d/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/4d4d/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
 
         var execution = await ExecuteAsync(database, key, input => input["reprocess"] = "yes");
 
@@ -124,9 +124,9 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task A_replayed_event_after_the_profile_changed_or_the_key_rotated_loads_again()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/5e5e/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+        var key = Put("input", "incoming/customers/2026/11/27/5e5e/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
         await ExecuteAsync(database, key);
-        var profile = File.ReadAllText(Repository.File("samples/customers.profile.json")).Replace("\"phone\": \"mask\"", "\"phone\": \"redact\"", StringComparison.Ordinal);
+        var profile = File.ReadAllText(Repository.File("profiles/customers.json")).Replace("\"phone\": \"mask\"", "\"phone\": \"redact\"", StringComparison.Ordinal);
 
         var changedProfile = await ExecuteAsync(database, key, profile: profile);
         var replay = await ExecuteAsync(database, key, profile: profile);
@@ -146,7 +146,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task An_empty_file_or_one_whose_every_record_is_rejected_succeeds_with_zero_records(string content, long rejected)
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", $"incoming/2026/11/27/{Guid.NewGuid():N}/customers.json", System.Text.Encoding.UTF8.GetBytes(content));
+        var key = Put("input", $"incoming/customers/2026/11/27/{Guid.NewGuid():N}/customers.json", System.Text.Encoding.UTF8.GetBytes(content));
 
         var execution = await ExecuteAsync(database, key);
 
@@ -162,17 +162,64 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     public async Task A_reject_share_above_the_profile_limit_fails_the_execution_keeps_the_rejects_and_quarantines_the_source()
     {
         var database = await postgres.CreateDatabaseAsync();
-        var key = Put("input", "incoming/2026/11/27/6f6f/customers.json", """{"result":[{"id":"a","email":"a@example.org"},{"id":"b"},{"id":"c"}]}"""u8.ToArray());
+        var key = Put("input", "incoming/customers/2026/11/27/6f6f/customers.json", """{"result":[{"id":"a","email":"a@example.org"},{"id":"b"},{"id":"c"}]}"""u8.ToArray());
         var profile = """{"dataset":"customers","records":"$.result","id":"id","require":["email"],"anonymize":{"email":"hash"},"maxRejectRatio":0.5}""";
 
         var execution = await ExecuteAsync(database, key, profile: profile);
 
         execution["status"]!.GetValue<string>().Should().Be("FAILED");
         (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ' | ' || records || ' | ' || rejected || ' | ' || error FROM dataprocess.runs"))
-            .Should().Be("failed | 0 | 2 | RejectRatioExceededException: customers.json: 2 of 3 records were rejected (66.7%), more than the profile's maxRejectRatio of 0.5; nothing was loaded, the rejects are kept in dataprocess.rejects");
+            .Should().Be("failed | 0 | 2 | customers.json: 2 of 3 records were rejected (66.7%), more than the profile's maxRejectRatio of 0.5; nothing was loaded, the rejects are kept in dataprocess.rejects");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.rejects")).Should().Be(2);
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
-        File.Exists(Path.Combine(_root, "input", "quarantine", "2026", "11", "27", "6f6f", "customers.json")).Should().BeTrue();
+        File.Exists(Path.Combine(_root, "input", "quarantine", "customers", "2026", "11", "27", "6f6f", "customers.json")).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task An_object_under_another_dataset_is_read_with_that_datasets_profile()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var key = Put("input", "incoming/orders/2026/11/27/0a0a/orders.ndjson", File.ReadAllBytes(Repository.File("samples/orders.ndjson")));
+
+        var execution = await ExecuteAsync(database, key);
+
+        execution["status"]!.GetValue<string>().Should().Be("SUCCEEDED", execution.ToJsonString());
+        execution["output"]!["dataset"]!.GetValue<string>().Should().Be("orders");
+        execution["output"]!["records"]!.GetValue<long>().Should().Be(3, "ord_0004 has no customerEmail, ord_0002 comes twice");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT data->>'card' FROM dataprocess.records WHERE record_id = 'ord_0001'")).Should().NotContain("4111111111111111");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT data->>'customer_domain' FROM dataprocess.records WHERE record_id = 'ord_0001'")).Should().Be("example.com");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records WHERE data::text LIKE '%Anna Schmidt%'")).Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_object_under_an_unknown_dataset_is_recorded_as_failed_with_the_reason_and_quarantined()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var key = Put("input", "incoming/invoices/2026/11/27/1b1b/invoices.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+
+        var execution = await ExecuteAsync(database, key);
+
+        execution["status"]!.GetValue<string>().Should().Be("FAILED", execution.ToJsonString());
+        execution["error"]!.GetValue<string>().Should().Be("DataProcess.RunFailed");
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT status || ' | ' || dataset || ' | ' || error FROM dataprocess.runs"))
+            .Should().Be("failed | invoices | unknown dataset 'invoices': there is no profile profiles/invoices.json (a stack's datasets are the files of its profiles/ directory)");
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.records")).Should().Be(0);
+        File.Exists(Path.Combine(_root, "input", "quarantine", "invoices", "2026", "11", "27", "1b1b", "invoices.json")).Should().BeTrue();
+        File.Exists(Path.Combine(_root, "input", key)).Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task An_object_from_before_datasets_existed_fails_as_an_unknown_dataset_and_is_quarantined()
+    {
+        var database = await postgres.CreateDatabaseAsync();
+        var key = Put("input", "incoming/2026/11/27/2c2c/customers.json", File.ReadAllBytes(Repository.File("samples/customers.json")));
+
+        var execution = await ExecuteAsync(database, key);
+
+        execution["status"]!.GetValue<string>().Should().Be("FAILED", execution.ToJsonString());
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT dataset || ' | ' || error FROM dataprocess.runs"))
+            .Should().StartWith("unknown | unknown dataset '2026'");
+        File.Exists(Path.Combine(_root, "input", "quarantine", "2026", "11", "27", "2c2c", "customers.json")).Should().BeTrue();
     }
 
     public void Dispose() => Directory.Delete(_root, recursive: true);
@@ -182,7 +229,8 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     /// <param name="hmacKey">The HMAC key (default: the same key for every execution of the test).</param>
     private async Task<JsonNode> ExecuteAsync(string database, string key, Action<JsonObject>? input = null, string? profile = null, byte[]? hmacKey = null)
     {
-        Put("staging", "profiles/customers.json", profile is null ? File.ReadAllBytes(Repository.File("samples/customers.profile.json")) : System.Text.Encoding.UTF8.GetBytes(profile));
+        Put("staging", "profiles/customers.json", profile is null ? File.ReadAllBytes(Repository.File("profiles/customers.json")) : System.Text.Encoding.UTF8.GetBytes(profile));
+        Put("staging", "profiles/orders.json", File.ReadAllBytes(Repository.File("profiles/orders.json")));
         await SchemaMigrator.MigrateAsync(database);
         await using var sink = PostgresRecordSink.Create(database);
         var store = new DirectoryObjectStore(_root);
@@ -234,7 +282,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
         File.Exists(Repository.File("tools/node_modules/aws-local-stepfunctions/package.json")).Should().BeTrue("the Node tools are installed (make tools, or npm ci in tools/)");
         var start = new ProcessStartInfo("node")
         {
-            ArgumentList = { script, "--event", eventFile, "--set", "profile_bucket=staging", "--set", "profile_key=profiles/customers.json", "--set", "staging_bucket=staging" },
+            ArgumentList = { script, "--event", eventFile, "--set", "profile_bucket=staging", "--set", "profile_prefix=profiles/", "--set", "staging_bucket=staging" },
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             WorkingDirectory = Repository.Root,

@@ -26,7 +26,7 @@ public sealed class WorkflowThrottlingTests(PostgresFixture postgres) : IClassFi
         await SchemaMigrator.MigrateAsync(database);
         await using var sink = PostgresRecordSink.Create(database);
         var store = new DirectoryObjectStore(_root);
-        Put("staging", "profiles/customers.json", File.ReadAllBytes(Repository.File("samples/customers.profile.json")));
+        Put("staging", "profiles/customers.json", File.ReadAllBytes(Repository.File("profiles/customers.json")));
         var sample = File.ReadAllBytes(Repository.File("samples/customers.json"));
         var functions = WorkflowFunctions.Create(store, sink, new FixedKey(RandomNumberGenerator.GetBytes(32)), quarantine: true);
 
@@ -52,7 +52,7 @@ public sealed class WorkflowThrottlingTests(PostgresFixture postgres) : IClassFi
         {
             var executions = await Task.WhenAll(Enumerable.Range(0, Uploads).Select(async i =>
             {
-                var key = Put("input", $"incoming/2026/12/03/{i:D4}/customers.json", sample);
+                var key = Put("input", $"incoming/customers/2026/12/03/{i:D4}/customers.json", sample);
                 var head = await store.HeadAsync(new ObjectRef("input", key));
                 var eventFile = Path.Combine(_root, $"event-{i}.json");
                 await File.WriteAllTextAsync(eventFile, WorkflowExecutionTests.ObjectCreatedEvent("input", key, head.Size, head.ETag).ToJsonString());

@@ -139,7 +139,7 @@ public sealed class FaultTests(PostgresFixture postgres) : IClassFixture<Postgre
         (await act.Should().ThrowAsync<IOException>()).Which.Message.Should().Be("No space left on device");
         var ledger = (await Ledger.RunsAsync(database)).Should().ContainSingle().Subject;
         ledger.Status.Should().Be("failed");
-        ledger.Error.Should().Be("IOException: No space left on device");
+        ledger.Error.Should().Be("No space left on device");
         (await Ledger.RecordsAsync(database)).Should().Be(0);
         _cli.LeftoverFiles().Should().BeEmpty("neither the partial output nor the other stage's output may stay behind");
     }

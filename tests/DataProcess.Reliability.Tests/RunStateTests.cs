@@ -242,7 +242,7 @@ public sealed class RunStateTests(PostgresFixture postgres) : IClassFixture<Post
             "error: bad.json: 2 of 3 records were rejected (66.7%), more than the profile's maxRejectRatio of 0.5; nothing was loaded, the rejects are kept in dataprocess.rejects");
         var ledger = (await Ledger.RunsAsync(database)).Should().ContainSingle().Subject;
         ledger.Should().Match<RunRow>(r => r.Status == "failed" && r.Records == 0 && r.Rejected == 2);
-        ledger.Error.Should().StartWith("RejectRatioExceededException: bad.json: 2 of 3 records were rejected");
+        ledger.Error.Should().StartWith("bad.json: 2 of 3 records were rejected");
         (await Ledger.RejectsAsync(database)).Select(r => r.Id).Should().Equal("2", "3");
         (await Ledger.RecordsAsync(database)).Should().Be(0);
         AssertNothingLeftInTheStore();

@@ -20,12 +20,12 @@ function fakeBin(name, { terraform, aws }) {
     return bin;
 }
 
-function run(args, bin) {
+function run(args, bin, extraEnv = {}) {
     const home = path.join(temp, "home");
     mkdirSync(home, { recursive: true });
     return spawnSync("bash", [script, ...args], {
         encoding: "utf8",
-        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: home }, // no AWS_* variables, no ~/.aws
+        env: { PATH: `${bin}:/usr/bin:/bin`, HOME: home, DOTNET_NOLOGO: "1", DOTNET_CLI_TELEMETRY_OPTOUT: "1", ...extraEnv }, // no AWS_* variables, no ~/.aws
     });
 }
 
@@ -156,4 +156,49 @@ test("terraform.sh plan refuses a reservation it cannot check (no AWS CLI, or th
     const failing = checkQuota(quotaBin("reserve-denied", { awsFails: true }), plan);
     assert.equal(failing.status, 1);
     assert.match(failing.stderr, /^error: 'aws lambda get-account-settings' failed/);
+});
+
+// make plan checks the profiles with the real CLI (make test builds it first) before terraform init or plan.
+function profilesDir(name, files) {
+    const dir = path.join(temp, name);
+    mkdirSync(dir, { recursive: true });
+    for (const [file, text] of Object.entries(files)) writeFileSync(path.join(dir, file), text);
+    return dir;
+}
+
+/** A terraform stand-in that logs each call, so a test can tell whether plan ran. */
+function loggingTerraform(name) {
+    const bin = fakeBin(name, { aws: "ok" });
+    const log = path.join(bin, "calls.log");
+    writeFileSync(path.join(bin, "terraform"), `#!/bin/sh\necho "$*" >> "${log}"\necho "Terraform v1.11.4"\n`);
+    chmodSync(path.join(bin, "terraform"), 0o755);
+    return { bin, calls: () => readFileSync(log, "utf8").trim().split("\n") };
+}
+
+test("terraform.sh plan refuses a bad profile with the loader's message before terraform init or plan runs", () => {
+    const { bin, calls } = loggingTerraform("badprofile");
+    const dir = profilesDir("profiles-bad", {
+        "customers.json": readFileSync(path.join(repoRoot, "profiles", "customers.json"), "utf8"),
+        "orders.json": JSON.stringify({ dataset: "orders", id: "orderId", anonymize: { customerEmail: "hsah" } }),
+    });
+    const r = run(["plan"], bin, { PROFILES_DIR: dir });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /profile orders\.json: anonymize\.customerEmail: unknown method 'hsah'/);
+    assert.match(r.stderr, /error: the profiles in .* were refused \(above\): fix them and run 'make plan' again; nothing was planned/);
+    assert.deepEqual(calls(), ["version"], "terraform was asked its version only");
+});
+
+test("terraform.sh plan refuses a profile whose dataset does not match its file name", () => {
+    const { bin } = loggingTerraform("mismatch");
+    const dir = profilesDir("profiles-mismatch", { "orders.json": JSON.stringify({ dataset: "customers", id: "id" }) });
+    const r = run(["plan"], bin, { PROFILES_DIR: dir });
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /orders\.json: dataset is 'customers' but the file is named orders\.json/);
+});
+
+test("terraform.sh's profile check passes the repository's profiles and lists their datasets", () => {
+    const r = spawnSync("bash", ["-c", `source "${script}" && check_profiles`], { encoding: "utf8", cwd: repoRoot, env: { ...process.env, PROFILES_DIR: "profiles" } });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^customers\t.*customers\.json$/m);
+    assert.match(r.stdout, /^orders\t.*orders\.json$/m);
 });

@@ -74,9 +74,10 @@ test("the execution input's reprocess field defaults to false and must be a bool
 
 test("the flow: Defaults → CheckEvent → DescribeRun → CheckReplay → Stages (Enrichment ∥ Anonymization) → Consolidate; a replay → Skipped; failures → RecordFailure → RunFailed", () => {
     assert.equal(state("CheckEvent").Type, "Choice");
-    assert.deepEqual(state("CheckEvent").Choices.map((c) => c.Next), ["DescribeRun", "DescribeMalformedEvent"]);
+    assert.deepEqual(state("CheckEvent").Choices.map((c) => c.Next), ["DescribeRun", "DescribeKeyWithoutDataset", "DescribeMalformedEvent"]);
     assert.equal(state("CheckEvent").Default, "MalformedEvent");
     assert.equal(state("DescribeMalformedEvent").Next, "RecordFailure");
+    assert.equal(state("DescribeKeyWithoutDataset").Next, "RecordFailure");
     assert.equal(state("MalformedEvent").Type, "Fail");
     assert.equal(state("DescribeRun").Type, "Pass");
     assert.equal(state("DescribeRun").Next, "CheckReplay");
@@ -117,7 +118,7 @@ test("DescribeRun builds the handlers' StageRequest from the EventBridge event (
         "startedAt.$": "$.time",
         source: { "bucket.$": "$.detail.bucket.name", "key.$": "$.detail.object.key" },
         "sourceETag.$": "$.detail.object.etag",
-        profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-key" },
+        profile: { bucket: "stand-in-profile-bucket", "key.$": "States.Format('stand-in-profile-prefix{}.json', States.ArrayGetItem(States.StringSplit($.detail.object.key, '/'), 1))" },
         staging: { bucket: "stand-in-staging-bucket", prefix: "stand-in-staging-prefix" },
         "reprocess.$": "$.reprocess",
     });
@@ -197,7 +198,7 @@ test("the definition carries no record data: no literal payload beyond reference
         else if (v && typeof v === "object") for (const [k, x] of Object.entries(v)) walk(x, k);
     };
     walk(definition);
-    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=(Stages|MalformedEvent|InvalidReprocess)$|Variable=\$\.(replay\.alreadyLoaded|reprocess|id|time|detail\.bucket\.name|detail\.object\.key|detail\.object\.etag)$|OutputPath=\$\.(replay\.summary|withDefaults)$|sourceETag=unknown$)/;
+    const allowed = /^(ErrorEquals=(Lambda\.|DataProcess\.|States\.|[A-Za-z]+Exception$)|bucket=stand-in-|key=stand-in-|prefix=stand-in-|Default=(Stages|MalformedEvent|InvalidReprocess)$|StringMatches=incoming\/\*\/\*$|Variable=\$\.(replay\.alreadyLoaded|reprocess|id|time|detail\.bucket\.name|detail\.object\.key|detail\.object\.etag)$|OutputPath=\$\.(replay\.summary|withDefaults)$|sourceETag=unknown$)/;
     assert.deepEqual(literals.filter((l) => !allowed.test(l)), []);
 });
 
@@ -232,7 +233,7 @@ test("broken definition: a DescribeRun path without its guard is caught", () => 
 });
 
 // The guard on the local engine, RecordFailure answered by a stand-in that keeps its input.
-async function runOnEngine(input) {
+async function runOnEngine(input, handlers = {}) {
     if (typeof Promise.withResolvers !== "function") {
         Promise.withResolvers = function withResolvers() {
             let resolve; let reject;
@@ -249,6 +250,7 @@ async function runOnEngine(input) {
             taskResourceLocalHandlers: {
                 RecordFailure: (payload) => { recorded.push(payload); return { runId: payload.runId, status: "failed" }; },
                 CheckReplay: fail, Enrichment: fail, Anonymization: fail, Consolidate: fail,
+                ...handlers,
             },
         },
     });
@@ -273,7 +275,7 @@ test("an event that names its source but lacks the rest reaches RecordFailure wi
         startedAt: undefined,
         source: { bucket: "in", key: "incoming/x.json" },
         sourceETag: "unknown",
-        profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-key" },
+        profile: { bucket: "stand-in-profile-bucket", key: "stand-in-profile-prefix" },
         staging: { bucket: "stand-in-staging-bucket", prefix: "stand-in-staging-prefix" },
         error: { Error: "DataProcess.MalformedEvent", Cause: state("DescribeMalformedEvent").Parameters.error.Cause },
     });
@@ -301,4 +303,27 @@ test("a failed Invoke call is named Lambda.<code> and a function error by its er
     assert.equal(functionError(payload).name, "DatabaseUnavailableException");
     assert.equal(functionError(payload).message, payload);
     assert.equal(functionError("Segmentation fault").name, "Lambda.Unknown");
+});
+
+const completeEvent = (key) => ({ id: "7c1d6f5e-0000-4000-8000-000000000001", time: "2026-11-27T08:00:00Z", detail: { bucket: { name: "in" }, object: { key, etag: "abc" } } });
+
+test("DescribeRun reads the profile of the key's dataset: incoming/<dataset>/… → profiles/<dataset>.json", async () => {
+    for (const [key, dataset] of [["incoming/orders/2026/11/27/u1/o.ndjson", "orders"], ["incoming/customers/c.json", "customers"], ["incoming/2026/11/27/u2/old.json", "2026"]]) {
+        const asked = [];
+        const run = await runOnEngine(completeEvent(key), { CheckReplay: (payload) => { asked.push(payload.profile); throw new Error("stop here"); } });
+        assert.deepEqual(asked, [{ bucket: "stand-in-profile-bucket", key: `stand-in-profile-prefix${dataset}.json` }], key);
+        assert.equal(run.recorded.length, 1, "the failed CheckReplay goes to the failure path");
+    }
+});
+
+test("a complete event whose key has no dataset segment is recorded by the failure path as DataProcess.NoDataset, never reaching the stages", async () => {
+    for (const key of ["incoming/x.json", "elsewhere/orders/x.json"]) {
+        const run = await runOnEngine(completeEvent(key));
+        assert.equal(run.status, "FAILED", key);
+        assert.equal(run.error, "DataProcess.RunFailed", key);
+        assert.equal(run.recorded.length, 1, key);
+        assert.deepEqual(run.recorded[0].error, { Error: "DataProcess.NoDataset", Cause: state("DescribeKeyWithoutDataset").Parameters.error.Cause });
+        assert.deepEqual(run.recorded[0].source, { bucket: "in", key });
+        assert.equal(run.recorded[0].runId, "7c1d6f5e-0000-4000-8000-000000000001");
+    }
 });

@@ -22,13 +22,15 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
         {
             profile = await RecordStage.LoadProfileAsync(store, failure.Profile, cancellationToken);
         }
-        catch (Exception e) when (e is ProfileException or ObjectNotFoundException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
-            // The profile itself may be what failed the run; the ledger row is still written.
+            // The profile itself may be what failed the run (unknown dataset, a bad or unreadable profile); the
+            // ledger row is still written, under the dataset the key names.
             profile = null;
         }
 
-        var run = RunDescriptor.Of(failure.RunId, profile?.Dataset ?? "unknown", failure.Source, failure.SourceETag, failure.StartedAt) with
+        var dataset = profile?.Dataset ?? KeyLayout.DatasetOf(failure.Source.Key) ?? "unknown";
+        var run = RunDescriptor.Of(failure.RunId, dataset, failure.Source, failure.SourceETag, failure.StartedAt) with
         {
             ProfileHash = profile?.Hash,
         };
@@ -54,33 +56,41 @@ public sealed class FailureStage(IObjectStore store, IRecordSink sink, bool quar
     }
 
     /// <summary>
-    /// The ledger's error text. A Lambda error arrives as <c>{"errorType","errorMessage",...}</c> in
-    /// Cause; only type and message are kept (the stack trace says nothing to a data team).
+    /// The ledger's error text: what went wrong, in words, never a .NET exception type. A Lambda error arrives as
+    /// <c>{"errorType","errorMessage",...}</c> in Cause; only the message is kept (the type and stack trace say nothing
+    /// to a data team). A service error of Step Functions or Lambda (<c>States.Timeout</c>, <c>Lambda.Unknown</c>)
+    /// keeps its name, which is what AWS's documentation is searched by.
     /// </summary>
     public static string Describe(CaughtError error)
     {
         ArgumentNullException.ThrowIfNull(error);
+        var service = error.Error.StartsWith("States.", StringComparison.Ordinal) || error.Error.StartsWith("Lambda.", StringComparison.Ordinal);
         var text = error.Error;
         if (!string.IsNullOrWhiteSpace(error.Cause))
         {
-            // Some engines pass the cause as "Type: message" already.
-            text = error.Cause.StartsWith(error.Error + ":", StringComparison.Ordinal) ? error.Cause : $"{error.Error}: {error.Cause}";
-            try
-            {
-                using var cause = JsonDocument.Parse(error.Cause);
-                if (cause.RootElement.ValueKind == JsonValueKind.Object &&
-                    cause.RootElement.TryGetProperty("errorMessage", out var message) &&
-                    message.ValueKind == JsonValueKind.String)
-                {
-                    text = $"{error.Error}: {message.GetString()}";
-                }
-            }
-            catch (JsonException)
-            {
-                // Not a Lambda error document: keep the cause as it is.
-            }
+            var message = LambdaErrorMessage(error.Cause)
+                ?? (error.Cause.StartsWith(error.Error + ": ", StringComparison.Ordinal) ? error.Cause[(error.Error.Length + 2)..] : error.Cause);
+            text = service ? $"{error.Error}: {message}" : message;
         }
 
         return text.Length <= MaxErrorLength ? text : text[..MaxErrorLength];
+    }
+
+    private static string? LambdaErrorMessage(string cause)
+    {
+        try
+        {
+            using var document = JsonDocument.Parse(cause);
+            return document.RootElement.ValueKind == JsonValueKind.Object &&
+                document.RootElement.TryGetProperty("errorMessage", out var message) &&
+                message.ValueKind == JsonValueKind.String
+                ? message.GetString()
+                : null;
+        }
+        catch (JsonException)
+        {
+            // Not a Lambda error document: the cause is the message.
+            return null;
+        }
     }
 }

@@ -90,9 +90,27 @@ internal static class RecordStage
 
     public static async Task<Profile> LoadProfileAsync(IObjectStore store, ObjectRef profile, CancellationToken cancellationToken)
     {
-        await using var stream = await store.OpenReadAsync(profile, cancellationToken);
-        return await ProfileLoader.LoadAsync(stream, SourceName(profile), cancellationToken);
+        Stream stream;
+        try
+        {
+            stream = await store.OpenReadAsync(profile, cancellationToken);
+        }
+        catch (ObjectNotFoundException) when (DatasetOfProfile(profile.Key) is { } dataset)
+        {
+            // The key named a dataset the stack has no profile for: say so in the ledger, not "object does not exist".
+            throw new ProfileException($"unknown dataset '{dataset}': there is no profile {profile.Key} (a stack's datasets are the files of its profiles/ directory)");
+        }
+
+        await using (stream)
+        {
+            return await ProfileLoader.LoadAsync(stream, SourceName(profile), cancellationToken);
+        }
     }
+
+    private static string? DatasetOfProfile(string key) =>
+        key.StartsWith(KeyLayout.ProfilePrefix, StringComparison.Ordinal) && key.EndsWith(".json", StringComparison.Ordinal) && key.IndexOf('/', KeyLayout.ProfilePrefix.Length) < 0
+            ? key[KeyLayout.ProfilePrefix.Length..^".json".Length]
+            : null;
 
     /// <summary>The name errors use for an object: its file name, which is what a user recognises.</summary>
     public static string SourceName(ObjectRef obj)

@@ -42,7 +42,7 @@ public sealed class SampleFileTests
     [Fact]
     public void Sample_profile_is_accepted_and_reads_the_sample_as_wrapped_records()
     {
-        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "samples", "customers.profile.json"));
+        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "profiles", "customers.json"));
 
         profile.Dataset.Should().Be("customers");
         profile.Records.Segments.Should().Equal("result");
@@ -55,7 +55,7 @@ public sealed class SampleFileTests
     [Fact]
     public async Task Every_field_the_sample_profile_names_is_in_the_generated_records()
     {
-        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "samples", "customers.profile.json"));
+        var profile = ProfileLoader.LoadFile(Path.Combine(DataProcess.Testing.Repository.Root, "profiles", "customers.json"));
         var (bytes, _) = await Generated.WriteAsync(SampleOptions);
         var valid = Generated.Records(bytes, OutputShape.WrappedArray).Where(Generated.IsValid).ToList();
 

@@ -17,10 +17,12 @@ using Npgsql;
 namespace DataProcess.Cli;
 
 /// <summary>
-/// <c>dataprocess stack --profile PROFILE</c>: the event-driven flow on one machine. A local S3 server
-/// (s3rver) holds the buckets; the upload API (the real UploadUrl handler behind an HttpListener on
-/// 127.0.0.1) hands out presigned POSTs; each object created under <c>incoming/</c> becomes a pipeline
-/// run (the stand-in for EventBridge → Step Functions), loaded into <c>DATAPROCESS_DATABASE</c> or
+/// <c>dataprocess stack --profiles DIR</c>: the event-driven flow on one machine. A local S3 server
+/// (s3rver) holds the buckets; every profile of DIR is copied to the staging bucket as
+/// <c>profiles/&lt;dataset&gt;.json</c> (what Terraform does); the upload API (the real UploadUrl handler behind an
+/// HttpListener on 127.0.0.1) hands out presigned POSTs for those datasets; each object created under
+/// <c>incoming/</c> becomes a pipeline run with the profile its key names (the stand-in for EventBridge → Step
+/// Functions, whose DescribeRun derives it the same way), loaded into <c>DATAPROCESS_DATABASE</c> or
 /// the embedded cluster. <c>GET /runs?key=KEY</c> reports a run from the ledger (what
 /// <c>upload --wait</c> polls). Ctrl-C stops the listener and the S3 server.
 /// </summary>
@@ -31,20 +33,19 @@ internal static class StackCommand
 
     public static Command Create(CliConsole console)
     {
-        var profile = new Option<FileInfo>("--profile", "-p") { Description = "The profile every run uses.", Required = true };
+        var profiles = new Option<string>("--profiles") { Description = "The profiles directory: one <dataset>.json per dataset.", DefaultValueFactory = _ => "profiles" };
         var port = new Option<int>("--port") { Description = "Port of the upload API on 127.0.0.1.", DefaultValueFactory = _ => 4600 };
         var keyFile = new Option<FileInfo?>("--key-file") { Description = "The HMAC key (base64). Default: $DATAPROCESS_HMAC_KEY." };
         var maxBytes = new Option<long>("--max-bytes") { Description = "Largest upload the API presigns.", DefaultValueFactory = _ => 1L << 30 };
         var localDir = DataProcessCli.LocalDirectoryOption(console);
         var command = new Command("stack", "Run the event-driven flow locally: S3 server, upload API, a run per object created under incoming/.")
         {
-            profile, port, keyFile, maxBytes, localDir,
+            profiles, port, keyFile, maxBytes, localDir,
         };
 
         command.SetAction(async (parse, ct) =>
         {
-            var profileFile = parse.GetValue(profile)!;
-            var loaded = Core.Profiles.ProfileLoader.LoadFile(profileFile.FullName);
+            var datasets = ProfileDirectory.Load(parse.GetValue(profiles)!);
             var keys = new LocalHmacKeySource(parse.GetValue(keyFile)?.FullName, console.Environment);
             await keys.GetKeyAsync(ct);
 
@@ -56,21 +57,25 @@ internal static class StackCommand
             await using var s3 = await LocalS3Server.StartAsync(Path.Combine(directory, "s3"), [InputBucket, StagingBucket], cancellationToken: ct);
             using var client = S3Clients.Create(s3.Connection);
             var store = new S3ObjectStore(client, new S3ObjectStoreOptions { DisableChunkEncoding = true });
-            var profileRef = new ObjectRef(StagingBucket, $"profiles/{loaded.Dataset}.json");
-            await store.WriteAsync(profileRef, async (stream, token) =>
+            foreach (var dataset in datasets)
             {
-                await using var file = profileFile.OpenRead();
-                await file.CopyToAsync(stream, token);
-            }, ct);
+                await store.WriteAsync(new ObjectRef(StagingBucket, KeyLayout.ProfileKey(dataset.Dataset)), async (stream, token) =>
+                {
+                    await using var file = File.OpenRead(dataset.Path);
+                    await file.CopyToAsync(stream, token);
+                }, ct);
+            }
 
-            var upload = new UploadUrlFunction(new UploadSettings { Bucket = InputBucket, MaxBytes = parse.GetValue(maxBytes) }, new S3PostPresigner(client));
+            var names = datasets.Select(d => d.Dataset).ToHashSet(StringComparer.Ordinal);
+            var upload = new UploadUrlFunction(new UploadSettings { Bucket = InputBucket, Datasets = names, MaxBytes = parse.GetValue(maxBytes) }, new S3PostPresigner(client));
             var url = $"http://127.0.0.1:{parse.GetValue(port).ToString(CultureInfo.InvariantCulture)}/";
             using var listener = new HttpListener();
             listener.Prefixes.Add(url);
             listener.Start();
             await console.Out.WriteLineAsync($"upload API: {url.TrimEnd('/')}");
             await console.Out.WriteLineAsync($"S3 server:  {s3.ServiceUrl} (buckets {InputBucket}, {StagingBucket}; files under {Path.GetFullPath(Path.Combine(directory, "s3"))})");
-            await console.Out.WriteLineAsync($"try:        dataprocess upload FILE --api {url.TrimEnd('/')} --wait    (Ctrl-C stops the stack)");
+            await console.Out.WriteLineAsync($"datasets:   {string.Join(", ", names.Order(StringComparer.Ordinal))}");
+            await console.Out.WriteLineAsync($"try:        dataprocess upload FILE --dataset {datasets[0].Dataset} --api {url.TrimEnd('/')} --wait    (Ctrl-C stops the stack)");
 
             // Ctrl-C and SIGTERM (kill, a service manager) cancel ct (Program): the stack stops, and a run in flight is
             // recorded as failed ("cancelled"), its source left under incoming/.
@@ -78,7 +83,7 @@ internal static class StackCommand
             await using var ledger = NpgsqlDataSource.Create(connectionString);
             var runs = new RunStatusApi(InputBucket, KeyLayout.IncomingPrefix, (source, token) => RunLedger.LatestAsync(ledger, source, token));
             var serving = ServeAsync(listener, upload, runs, stop.Token);
-            var triggering = TriggerAsync(console, s3, new StackPipeline(store, sink, keys, profileRef), stop.Token);
+            var triggering = TriggerAsync(console, s3, new StackPipeline(store, sink, keys, StagingBucket), stop.Token);
             try
             {
                 await Task.Delay(Timeout.Infinite, stop.Token);
