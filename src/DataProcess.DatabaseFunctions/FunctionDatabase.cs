@@ -9,26 +9,49 @@ namespace DataProcess.DatabaseFunctions;
 /// The one place where a deployed function's database connection is built; every function of this package that
 /// reaches PostgreSQL gets it here. The endpoint comes from <see cref="DatabaseSettings"/>, the login from what the
 /// environment names: the master secret (<c>DATAPROCESS_DB_SECRET_ID</c>, the migrate function) or a role of its own
-/// (<c>DATAPROCESS_DB_USER</c>, IAM database authentication: see <see cref="CreateAsync"/>). One data source per
-/// process, made on first use, so a warm Lambda container reuses its connections.
+/// (<c>DATAPROCESS_DB_USER</c>: <c>dataprocess_app</c> or <c>dataprocess_readonly</c>, logging in with an IAM
+/// authentication token signed for each new connection). One data source per process, made on first use.
 /// </summary>
-internal static class FunctionDatabase
+internal sealed class FunctionDatabase
 {
-    private static readonly Lazy<Task<NpgsqlDataSource>> Source = new(() => CreateAsync(Environment.GetEnvironmentVariable, () => SsmSecretReader.Shared));
+    /// <summary>The Lambda runtime's region: the region the IAM authentication token is signed for.</summary>
+    public const string RegionVariable = "AWS_REGION";
 
-    private static readonly Lazy<Task<IRecordSink>> MigratedSink = new(async () =>
+    private static readonly FunctionDatabase ForProcess = new(() => CreateAsync(Environment.GetEnvironmentVariable, () => SsmSecretReader.Shared, RdsAuthToken.ForProcess));
+
+    private readonly Lazy<Task<NpgsqlDataSource>> _source;
+    private readonly Lazy<Task<IRecordSink>> _checkedSink;
+
+    /// <param name="create">Builds the data source (tests: of their own database and login).</param>
+    public FunctionDatabase(Func<Task<NpgsqlDataSource>> create)
     {
-        var dataSource = await Source.Value;
-        await SchemaMigrator.MigrateAsync(dataSource);
-        return new PostgresRecordSink(dataSource);
-    });
+        _source = new(create);
+        _checkedSink = new(async () =>
+        {
+            var dataSource = await _source.Value;
+            await SchemaMigrator.RequireCurrentAsync(dataSource);
+            return new PostgresRecordSink(dataSource);
+        });
+    }
 
-    public static Task<NpgsqlDataSource> DataSourceAsync() => Source.Value;
+    /// <summary>Signs an IAM authentication token for <c>host:port</c> as <c>user</c> in <c>region</c>.</summary>
+    internal delegate string IamToken(string host, int port, string user, string region);
 
-    /// <summary>The sink, migrated before its first use; the runtime constructs the function without touching the database.</summary>
-    public static IRecordSink Sink() => new DeferredSink(MigratedSink);
+    /// <summary>The process's data source (the environment's database and login).</summary>
+    public static Task<NpgsqlDataSource> DataSourceAsync() => ForProcess.DataSource();
 
-    internal static async Task<NpgsqlDataSource> CreateAsync(Func<string, string?> environment, Func<ISecretReader> secrets, CancellationToken cancellationToken = default)
+    /// <summary>The process's sink: see <see cref="RecordSink"/>.</summary>
+    public static IRecordSink Sink() => ForProcess.RecordSink();
+
+    public Task<NpgsqlDataSource> DataSource() => _source.Value;
+
+    /// <summary>
+    /// The sink, once the schema is found at this build's version; the runtime constructs the function without
+    /// touching the database. A function never migrates: its role may not, and the migrate function did on deploy.
+    /// </summary>
+    public IRecordSink RecordSink() => new DeferredSink(_checkedSink);
+
+    internal static async Task<NpgsqlDataSource> CreateAsync(Func<string, string?> environment, Func<ISecretReader> secrets, IamToken iamToken, CancellationToken cancellationToken = default)
     {
         var settings = DatabaseSettings.FromEnvironment(environment);
         if (settings.SecretId is { } secretId)
@@ -39,11 +62,18 @@ internal static class FunctionDatabase
             return builder.Build();
         }
 
-        // DATAPROCESS_DB_USER (docs/infrastructure.md, "Database access"): the role logs in with an IAM authentication
-        // token, a SigV4-presigned rds-db "connect" URL. Its generator is the one class to add; it plugs in here as
-        // settings.DataSourceBuilder(settings.User).UsePeriodicPasswordProvider(...), refreshing the 15-minute token.
-        throw new NotSupportedException(
-            $"{DatabaseSettings.UserVariable}={settings.User}: IAM database authentication is not built yet; only the master secret ({DatabaseSettings.SecretVariable}) can log in");
+        // IAM database authentication: the password is a token, valid 15 minutes, signed when a connection opens. A
+        // periodic provider would refresh it on a timer, which cannot fire while Lambda has the process frozen, so a
+        // thawed container could present an expired token; signing is local HMAC work, so sign per connection.
+        var region = environment(RegionVariable) is { Length: > 0 } r
+            ? r
+            : throw new InvalidOperationException($"the environment variable {RegionVariable} is not set (the IAM authentication token of {DatabaseSettings.UserVariable} is signed for it)");
+        var user = settings.User!;
+        var iam = settings.DataSourceBuilder(user);
+        iam.UsePasswordProvider(
+            _ => iamToken(settings.Host, settings.Port, user, region),
+            (_, _) => ValueTask.FromResult(iamToken(settings.Host, settings.Port, user, region)));
+        return iam.Build();
     }
 
     private sealed class DeferredSink(Lazy<Task<IRecordSink>> sink) : IRecordSink

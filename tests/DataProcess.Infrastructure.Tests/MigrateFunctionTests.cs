@@ -15,7 +15,7 @@ public sealed class MigrateFunctionTests(PostgresFixture postgres) : IClassFixtu
     {
         var database = await postgres.CreateDatabaseAsync();
         await using var dataSource = NpgsqlDataSource.Create(database);
-        var function = new MigrateFunction(() => Task.FromResult(dataSource));
+        var function = new MigrateFunction(() => Task.FromResult(dataSource), DatabaseRoles.DefaultConnectionLimit);
 
         var first = await InvokeAsync(function, """{"requestedBy":"terraform"}""");
         var second = await InvokeAsync(function, """{"requestedBy":"terraform"}""");
@@ -24,6 +24,10 @@ public sealed class MigrateFunctionTests(PostgresFixture postgres) : IClassFixtu
         first["applied"]!.AsArray().Select(v => v!.GetValue<int>()).Should().EndWith(SchemaMigrator.LatestVersion);
         second["applied"]!.AsArray().Should().BeEmpty("the schema is up to date");
         (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.runs")).Should().Be(0);
+        (await PostgresFixture.ScalarAsync<string>(database, "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'dataprocess\\_%' AND rolcanlogin"))
+            .Should().Be("dataprocess_app,dataprocess_readonly");
+        (await PostgresFixture.ScalarAsync<bool>(database, "SELECT has_table_privilege('dataprocess_app', 'dataprocess.records', 'INSERT') AND NOT has_table_privilege('dataprocess_readonly', 'dataprocess.records', 'INSERT')"))
+            .Should().BeTrue();
     }
 
     [Fact]
@@ -34,7 +38,7 @@ public sealed class MigrateFunctionTests(PostgresFixture postgres) : IClassFixtu
         {
             touched = true;
             return Task.FromResult(NpgsqlDataSource.Create("Host=/nowhere"));
-        });
+        }, DatabaseRoles.DefaultConnectionLimit);
 
         var refuse = () => InvokeAsync(function, "[1]");
 
