@@ -54,6 +54,7 @@ internal sealed class FunctionDatabase
     internal static async Task<NpgsqlDataSource> CreateAsync(Func<string, string?> environment, Func<ISecretReader> secrets, IamToken iamToken, CancellationToken cancellationToken = default)
     {
         var settings = DatabaseSettings.FromEnvironment(environment);
+        settings = settings with { RootCertificate = ShippedFile(settings.RootCertificate) };
         if (settings.SecretId is { } secretId)
         {
             var (username, password) = await DatabaseCredentials.ReadAsync(secrets(), secretId, cancellationToken);
@@ -74,6 +75,20 @@ internal sealed class FunctionDatabase
             _ => iamToken(settings.Host, settings.Port, user, region),
             (_, _) => ValueTask.FromResult(iamToken(settings.Host, settings.Port, user, region)));
         return iam.Build();
+    }
+
+    /// <summary>A relative path names a file the package ships: it is resolved against the function's directory.</summary>
+    private static string? ShippedFile(string? path)
+    {
+        if (path is null)
+        {
+            return null;
+        }
+
+        var full = Path.GetFullPath(path, AppContext.BaseDirectory);
+        return File.Exists(full)
+            ? full
+            : throw new InvalidOperationException($"{DatabaseSettings.RootCertificateVariable}: the CA bundle {full} does not exist (the package ships rds-ca-bundle.pem)");
     }
 
     private sealed class DeferredSink(Lazy<Task<IRecordSink>> sink) : IRecordSink

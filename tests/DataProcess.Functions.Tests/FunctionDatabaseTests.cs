@@ -16,7 +16,7 @@ public sealed class FunctionDatabaseTests(DedicatedCluster server) : IClassFixtu
     private static readonly (string, string)[] Endpoint = [("DATAPROCESS_DB_HOST", "db.cluster.local"), ("DATAPROCESS_DB_NAME", "dataprocess"), ("DATAPROCESS_DB_SSL_ROOT_CERT", "rds-ca-bundle.pem")];
 
     [Fact]
-    public async Task The_migrate_function_logs_in_with_the_master_secret()
+    public async Task The_migrate_function_logs_in_with_the_master_secret_and_verifies_the_server_against_the_shipped_bundle()
     {
         var secrets = new RecordingSecrets("""{"username":"admin","password":"pw-from-the-secret"}""");
 
@@ -27,6 +27,8 @@ public sealed class FunctionDatabaseTests(DedicatedCluster server) : IClassFixtu
         connection.Host.Should().Be("db.cluster.local");
         connection.Username.Should().Be("admin");
         connection.SslMode.Should().Be(SslMode.VerifyFull);
+        connection.RootCertificate.Should().Be(Path.Combine(AppContext.BaseDirectory, "rds-ca-bundle.pem"), "a relative path names a file the package ships");
+        File.Exists(connection.RootCertificate).Should().BeTrue();
     }
 
     [Fact]
@@ -83,6 +85,14 @@ public sealed class FunctionDatabaseTests(DedicatedCluster server) : IClassFixtu
         var create = () => FunctionDatabase.CreateAsync(Environment([.. Endpoint, ("DATAPROCESS_DB_USER", "dataprocess_app")]), NoSecrets, NoToken);
 
         await create.Should().ThrowAsync<InvalidOperationException>().WithMessage("the environment variable AWS_REGION is not set*");
+    }
+
+    [Fact]
+    public async Task A_ca_bundle_the_package_does_not_ship_is_an_error_naming_the_variable()
+    {
+        var create = () => FunctionDatabase.CreateAsync(Environment([("DATAPROCESS_DB_HOST", "h"), ("DATAPROCESS_DB_NAME", "d"), ("DATAPROCESS_DB_SSL_ROOT_CERT", "missing.pem"), ("DATAPROCESS_DB_USER", "u"), ("AWS_REGION", "eu-west-1")]), NoSecrets, NoToken);
+
+        await create.Should().ThrowAsync<InvalidOperationException>().WithMessage("DATAPROCESS_DB_SSL_ROOT_CERT: the CA bundle */missing.pem does not exist*");
     }
 
     private static readonly Func<ISecretReader> NoSecrets = () => throw new InvalidOperationException("no secret may be read");
