@@ -10,7 +10,8 @@ namespace DataProcess.DatabaseFunctions;
 /// reaches PostgreSQL gets it here. The endpoint comes from <see cref="DatabaseSettings"/>, the login from what the
 /// environment names: the master secret (<c>DATAPROCESS_DB_SECRET_ID</c>, the migrate function) or a role of its own
 /// (<c>DATAPROCESS_DB_USER</c>: <c>dataprocess_app</c> or <c>dataprocess_readonly</c>, logging in with an IAM
-/// authentication token signed for each new connection). One data source per process, made on first use.
+/// authentication token signed for each new connection). One data source per process, made on first use; a failure
+/// to make it, or to reach the database the first time, is not kept (the next invocation tries again).
 /// </summary>
 internal sealed class FunctionDatabase
 {
@@ -19,8 +20,8 @@ internal sealed class FunctionDatabase
 
     private static readonly FunctionDatabase ForProcess = new(() => CreateAsync(Environment.GetEnvironmentVariable, () => SsmSecretReader.Shared, RdsAuthToken.ForProcess));
 
-    private readonly Lazy<Task<NpgsqlDataSource>> _source;
-    private readonly Lazy<Task<IRecordSink>> _checkedSink;
+    private readonly UntilSuccess<NpgsqlDataSource> _source;
+    private readonly UntilSuccess<IRecordSink> _checkedSink;
 
     /// <param name="create">Builds the data source (tests: of their own database and login).</param>
     public FunctionDatabase(Func<Task<NpgsqlDataSource>> create)
@@ -91,7 +92,7 @@ internal sealed class FunctionDatabase
             : throw new InvalidOperationException($"{DatabaseSettings.RootCertificateVariable}: the CA bundle {full} does not exist (the package ships rds-ca-bundle.pem)");
     }
 
-    private sealed class DeferredSink(Lazy<Task<IRecordSink>> sink) : IRecordSink
+    private sealed class DeferredSink(UntilSuccess<IRecordSink> sink) : IRecordSink
     {
         public async Task<Guid?> SkipIfLoadedAsync(RunDescriptor run, CancellationToken cancellationToken = default) =>
             await (await sink.Value).SkipIfLoadedAsync(run, cancellationToken);

@@ -207,7 +207,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
     }
 
     /// <summary>What S3 sends EventBridge for a new object (the fields the state machine reads, and the rest).</summary>
-    private static JsonObject ObjectCreatedEvent(string bucket, string key, long size, string etag) => new()
+    internal static JsonObject ObjectCreatedEvent(string bucket, string key, long size, string etag) => new()
     {
         ["version"] = "0",
         ["id"] = Guid.NewGuid().ToString("D"),
@@ -228,7 +228,7 @@ public sealed class WorkflowExecutionTests(PostgresFixture postgres) : IClassFix
         },
     };
 
-    private static async Task<JsonNode> RunWorkflowAsync(Uri lambdaEndpoint, string eventFile)
+    internal static async Task<JsonNode> RunWorkflowAsync(Uri lambdaEndpoint, string eventFile)
     {
         var script = Repository.File("tools/run-workflow.mjs");
         File.Exists(Repository.File("tools/node_modules/aws-local-stepfunctions/package.json")).Should().BeTrue("the Node tools are installed (make tools, or npm ci in tools/)");
