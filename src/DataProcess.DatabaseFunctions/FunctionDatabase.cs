@@ -59,7 +59,7 @@ internal sealed class FunctionDatabase
         if (settings.SecretId is { } secretId)
         {
             var (username, password) = await DatabaseCredentials.ReadAsync(secrets(), secretId, cancellationToken);
-            var builder = settings.DataSourceBuilder(username);
+            var builder = WithoutIdlePool(settings.DataSourceBuilder(username));
             builder.ConnectionStringBuilder.Password = password;
             return builder.Build();
         }
@@ -71,11 +71,22 @@ internal sealed class FunctionDatabase
             ? r
             : throw new InvalidOperationException($"the environment variable {RegionVariable} is not set (the IAM authentication token of {DatabaseSettings.UserVariable} is signed for it)");
         var user = settings.User!;
-        var iam = settings.DataSourceBuilder(user);
+        var iam = WithoutIdlePool(settings.DataSourceBuilder(user));
         iam.UsePasswordProvider(
             _ => iamToken(settings.Host, settings.Port, user, region),
             (_, _) => ValueTask.FromResult(iamToken(settings.Host, settings.Port, user, region)));
         return iam.Build();
+    }
+
+    /// <summary>
+    /// No connection outlives its use: Aurora Serverless v2 only auto-pauses with no user connection open, and a
+    /// frozen Lambda container would otherwise hold its idle pooled connections for as long as it lives. An
+    /// invocation opens the few connections it needs (each signed anew) and closes them; the CLI keeps its pool.
+    /// </summary>
+    private static NpgsqlDataSourceBuilder WithoutIdlePool(NpgsqlDataSourceBuilder builder)
+    {
+        builder.ConnectionStringBuilder.Pooling = false;
+        return builder;
     }
 
     /// <summary>A relative path names a file the package ships: it is resolved against the function's directory.</summary>

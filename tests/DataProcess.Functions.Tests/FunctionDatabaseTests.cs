@@ -41,7 +41,6 @@ public sealed class FunctionDatabaseTests(DedicatedCluster server) : IClassFixtu
         await using var dataSource = await FunctionDatabase.CreateAsync(Environment([.. Local(database, DatabaseRoles.AppRole), ("AWS_REGION", "eu-west-1")]), NoSecrets, tokens.Sign);
         var first = await CurrentUserAsync(dataSource);
         await SetPasswordAsync(DatabaseRoles.AppRole, "token-2");
-        dataSource.Clear();
         var second = await CurrentUserAsync(dataSource);
 
         first.Should().Be(DatabaseRoles.AppRole);
@@ -66,6 +65,25 @@ public sealed class FunctionDatabaseTests(DedicatedCluster server) : IClassFixtu
         var invoke = () => FunctionScenario.InvokeAsync(replayCheck.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
 
         (await invoke.Should().ThrowAsync<DatabaseUnavailableException>()).WithInnerException<PostgresException>().Which.SqlState.Should().Be("53300");
+    }
+
+    [Fact]
+    public async Task After_an_invocation_no_connection_of_the_function_stays_open_so_the_database_can_pause()
+    {
+        var database = await MigratedWithRolesAsync();
+        await SetPasswordAsync(DatabaseRoles.AppRole, "token-1");
+        var functionDatabase = new FunctionDatabase(() => FunctionDatabase.CreateAsync(Environment([.. Local(database, DatabaseRoles.AppRole), ("AWS_REGION", "eu-west-1")]), NoSecrets, (_, _, _, _) => "token-1"));
+        await using var scenario = new FunctionScenario(database);
+        var sink = functionDatabase.RecordSink();
+        var replayCheck = new ReplayCheckFunction(scenario.Store, sink, scenario.Keys);
+
+        var check = await FunctionScenario.InvokeAsync(replayCheck.HandleAsync, scenario.Request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
+        await sink.RecordFailureAsync(SinkLoads.Run("customers", "input/other.json"), "a failure");
+
+        check.Should().NotBeNull();
+        (await PostgresFixture.ScalarAsync<long>(database, "SELECT count(*) FROM dataprocess.runs WHERE status = 'failed'")).Should().Be(1, "the function reached the database");
+        (await PostgresFixture.ScalarAsync<long>(database, $"SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND usename = '{DatabaseRoles.AppRole}'"))
+            .Should().Be(0, "an idle pooled connection would keep Aurora from auto-pausing");
     }
 
     [Fact]
