@@ -18,7 +18,7 @@ internal sealed class FunctionDatabase
     /// <summary>The Lambda runtime's region: the region the IAM authentication token is signed for.</summary>
     public const string RegionVariable = "AWS_REGION";
 
-    private static readonly FunctionDatabase ForProcess = new(() => CreateAsync(Environment.GetEnvironmentVariable, () => SsmSecretReader.Shared, RdsAuthToken.ForProcess));
+    private static readonly FunctionDatabase ForProcess = new(() => CreateAsync(Environment.GetEnvironmentVariable, () => SsmSecretReader.Create(timeToLive: TimeSpan.Zero), RdsAuthToken.ForProcess));
 
     private readonly UntilSuccess<NpgsqlDataSource> _source;
     private readonly UntilSuccess<IRecordSink> _checkedSink;
@@ -58,9 +58,14 @@ internal sealed class FunctionDatabase
         settings = settings with { RootCertificate = ShippedFile(settings.RootCertificate) };
         if (settings.SecretId is { } secretId)
         {
-            var (username, password) = await DatabaseCredentials.ReadAsync(secrets(), secretId, cancellationToken);
+            // The user name is fixed; the password is read again for every new connection, so a rotation of the
+            // managed master secret (every 7 days) reaches a warm container at its next connection.
+            var reader = secrets();
+            var (username, _) = await DatabaseCredentials.ReadAsync(reader, secretId, cancellationToken);
             var builder = WithoutIdlePool(settings.DataSourceBuilder(username));
-            builder.ConnectionStringBuilder.Password = password;
+            builder.UsePasswordProvider(
+                _ => DatabaseCredentials.ReadAsync(reader, secretId).GetAwaiter().GetResult().Password,
+                async (_, ct) => (await DatabaseCredentials.ReadAsync(reader, secretId, ct)).Password);
             return builder.Build();
         }
 

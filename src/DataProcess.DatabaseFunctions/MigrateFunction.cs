@@ -16,6 +16,7 @@ public sealed class MigrateFunction
 {
     private readonly Func<Task<NpgsqlDataSource>> _database;
     private readonly int _appConnectionLimit;
+    private readonly TimeSpan _resumeBudget;
 
     /// <summary>Used by the Lambda runtime: the database, its master secret and the connection limit from the environment.</summary>
     public MigrateFunction()
@@ -24,11 +25,25 @@ public sealed class MigrateFunction
     }
 
     public MigrateFunction(Func<Task<NpgsqlDataSource>> database, int appConnectionLimit)
+        : this(database, appConnectionLimit, DefaultResumeBudget)
+    {
+    }
+
+    /// <param name="resumeBudget">How long a transient failure is retried (tests: shorter).</param>
+    internal MigrateFunction(Func<Task<NpgsqlDataSource>> database, int appConnectionLimit, TimeSpan resumeBudget)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(appConnectionLimit, 1);
         _database = database;
         _appConnectionLimit = appConnectionLimit;
+        _resumeBudget = resumeBudget;
     }
+
+    /// <summary>
+    /// Nothing retries this function (Terraform invokes it once; a failure fails the apply), so it waits out what the
+    /// workflow would retry: Aurora resuming from auto-pause (about 15 s, longer after a long pause) or restarting.
+    /// Well inside the function's 900 s timeout.
+    /// </summary>
+    internal static readonly TimeSpan DefaultResumeBudget = TimeSpan.FromMinutes(5);
 
     public async Task<Stream> HandleAsync(Stream input)
     {
@@ -40,13 +55,7 @@ public sealed class MigrateFunction
             }
         }
 
-        var applied = await DatabaseOutages.ReportAsUnavailableAsync(async () =>
-        {
-            var dataSource = await _database();
-            var versions = await SchemaMigrator.MigrateAsync(dataSource);
-            await DatabaseRoles.ApplyAsync(dataSource, _appConnectionLimit);
-            return versions;
-        });
+        var applied = await DatabaseOutages.ReportAsUnavailableAsync(MigrateWhileResumingAsync);
         var output = new MemoryStream();
         await using (var json = new Utf8JsonWriter(output))
         {
@@ -64,5 +73,36 @@ public sealed class MigrateFunction
 
         output.Position = 0;
         return output;
+    }
+
+    /// <summary>
+    /// Migrations, then roles, retried on a transient failure until <see cref="_resumeBudget"/> is spent (waits of 1 s
+    /// doubling to 30 s), and once on 28P01: the master password rotated between the secret's read and the login
+    /// (every new connection reads the secret again, so the retry presents the current password).
+    /// </summary>
+    private async Task<IReadOnlyList<int>> MigrateWhileResumingAsync()
+    {
+        var deadline = DateTimeOffset.UtcNow + _resumeBudget;
+        var wait = TimeSpan.FromSeconds(1);
+        var passwordRetried = false;
+        while (true)
+        {
+            try
+            {
+                var dataSource = await _database();
+                var versions = await SchemaMigrator.MigrateAsync(dataSource);
+                await DatabaseRoles.ApplyAsync(dataSource, _appConnectionLimit);
+                return versions;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InvalidPassword && !passwordRetried)
+            {
+                passwordRetried = true;
+            }
+            catch (Exception e) when (PostgresRecordSink.IsTransient(e) && DateTimeOffset.UtcNow + wait < deadline)
+            {
+                await Task.Delay(wait);
+                wait = TimeSpan.FromSeconds(Math.Min(wait.TotalSeconds * 2, 30));
+            }
+        }
     }
 }
