@@ -37,9 +37,14 @@ public sealed class SsmSecretReader : ISecretReader
     /// <summary>The process's reader: one SSM client and one cache per Lambda container.</summary>
     public static SsmSecretReader Shared => ForProcess.Value;
 
-    /// <summary>A reader on an SSM client with the SDK's standard retry mode and the default credential chain.</summary>
-    private static SsmSecretReader CreateDefault() =>
-        new(new AmazonSimpleSystemsManagementClient(new AmazonSimpleSystemsManagementConfig { RetryMode = RequestRetryMode.Standard }));
+    private static SsmSecretReader CreateDefault() => Create();
+
+    /// <summary>
+    /// A reader on an SSM client with the SDK's standard retry mode and the default credential chain.
+    /// <paramref name="timeToLive"/> zero reads every time (the master secret: read per new connection, rarely).
+    /// </summary>
+    public static SsmSecretReader Create(TimeSpan? timeToLive = null) =>
+        new(new AmazonSimpleSystemsManagementClient(new AmazonSimpleSystemsManagementConfig { RetryMode = RequestRetryMode.Standard }), timeToLive);
 
     public async Task<string> ReadAsync(string secretId, CancellationToken cancellationToken = default)
     {

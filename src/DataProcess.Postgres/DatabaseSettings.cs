@@ -8,7 +8,7 @@ namespace DataProcess.Postgres;
 /// secret (docs/infrastructure.md, "Database access"). <c>DATAPROCESS_DB_HOST</c>, <c>DATAPROCESS_DB_PORT</c>
 /// (default 5432), <c>DATAPROCESS_DB_NAME</c>, <c>DATAPROCESS_DB_SSL_ROOT_CERT</c> (the RDS CA bundle the package ships:
 /// with it the server certificate and host name are verified, <c>VerifyFull</c>; without it the connection is still
-/// encrypted, <c>Require</c>), and exactly one login: <c>DATAPROCESS_DB_SECRET_ID</c> (the Aurora-managed master
+/// encrypted, <c>Require</c>; a host that is a Unix socket directory, a local stand-in, has no TLS), and exactly one login: <c>DATAPROCESS_DB_SECRET_ID</c> (the Aurora-managed master
 /// secret, the migrate function's only) or <c>DATAPROCESS_DB_USER</c> (a least-privilege role that logs in with an IAM
 /// authentication token).
 /// </summary>
@@ -68,6 +68,14 @@ public sealed record DatabaseSettings
         };
     }
 
+    /// <summary>
+    /// <c>VerifyFull</c> with a CA bundle (AWS: the server certificate chains to an RDS root and names the endpoint);
+    /// <c>Require</c> without one; no TLS on a Unix socket (a host that is a directory: a local stand-in, where
+    /// PostgreSQL never offers TLS and the socket's file permissions are the protection).
+    /// </summary>
+    internal static SslMode SslModeFor(string host, string? rootCertificate) =>
+        host.StartsWith('/') ? SslMode.Disable : rootCertificate is null ? SslMode.Require : SslMode.VerifyFull;
+
     /// <summary>A data source builder for this endpoint as <paramref name="username"/>; the caller adds the password.</summary>
     public NpgsqlDataSourceBuilder DataSourceBuilder(string username)
     {
@@ -77,7 +85,7 @@ public sealed record DatabaseSettings
         connection.Port = Port;
         connection.Database = Database;
         connection.Username = username;
-        connection.SslMode = RootCertificate is null ? SslMode.Require : SslMode.VerifyFull;
+        connection.SslMode = SslModeFor(Host, RootCertificate);
         connection.RootCertificate = RootCertificate;
         connection.ApplicationName = "dataprocess";
         connection.Timeout = 30;

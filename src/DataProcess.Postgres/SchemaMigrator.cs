@@ -157,6 +157,33 @@ public static class SchemaMigrator
         return applied;
     }
 
+    /// <summary>
+    /// Checks, without changing anything, that the schema is at <see cref="LatestVersion"/>: the check of a function
+    /// that connects as a least-privilege role (which may not migrate; the migrate function does, on deploy).
+    /// </summary>
+    public static async Task RequireCurrentAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(dataSource);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        int current;
+        try
+        {
+            await using var command = new NpgsqlCommand("SELECT coalesce(max(version), 0) FROM dataprocess.schema_version", connection);
+            current = Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            current = 0; // never migrated
+        }
+
+        if (current != LatestVersion)
+        {
+            throw new InvalidOperationException(current < LatestVersion
+                ? $"The database schema is at version {current}, older than this build needs ({LatestVersion}); the migrate function migrates it on deploy (make deploy)."
+                : $"The database schema is at version {current}, newer than this build knows ({LatestVersion}); deploy the newer build.");
+        }
+    }
+
     /// <summary>Applies the pending migrations on the database of <paramref name="connectionString"/>.</summary>
     public static async Task<IReadOnlyList<int>> MigrateAsync(string connectionString, CancellationToken cancellationToken = default)
     {

@@ -37,6 +37,14 @@ public sealed class DatabaseSettingsTests
     }
 
     [Theory]
+    [InlineData("db.cluster.local", null, SslMode.Require)]
+    [InlineData("db.cluster.local", "/var/task/rds-ca-bundle.pem", SslMode.VerifyFull)]
+    [InlineData("/tmp/dataprocess-pg-1234", null, SslMode.Disable)]
+    [InlineData("/tmp/dataprocess-pg-1234", "/var/task/rds-ca-bundle.pem", SslMode.Disable)]
+    public void Tls_is_verified_with_a_ca_bundle_required_without_and_off_on_a_unix_socket(string host, string? rootCertificate, SslMode expected) =>
+        new DatabaseSettings { Host = host, Database = "d", RootCertificate = rootCertificate, User = "u" }.DataSourceBuilder("u").ConnectionStringBuilder.SslMode.Should().Be(expected);
+
+    [Theory]
     [InlineData("DATAPROCESS_DB_HOST", "the environment variable DATAPROCESS_DB_HOST is not set*")]
     [InlineData("DATAPROCESS_DB_NAME", "the environment variable DATAPROCESS_DB_NAME is not set*")]
     [InlineData("DATAPROCESS_DB_USER", "no database login: set DATAPROCESS_DB_USER*DATAPROCESS_DB_SECRET_ID*")]

@@ -5,28 +5,6 @@ using DataProcess.Postgres;
 
 namespace DataProcess.Reliability.Tests;
 
-/// <summary>
-/// A PostgreSQL cluster of these tests' own, in a temporary directory, that they may stop and start: the shared
-/// test cluster is never restarted under the other test classes.
-/// </summary>
-public sealed class DedicatedCluster : IAsyncLifetime
-{
-    private readonly string _directory = Path.Combine(Path.GetTempPath(), "dp-rel-pg-" + Guid.NewGuid().ToString("N")[..8]);
-
-    public LocalPostgresCluster Cluster { get; private set; } = null!;
-
-    public async Task InitializeAsync() => Cluster = await LocalPostgresCluster.StartAsync(_directory, durable: false);
-
-    /// <summary><c>pg_ctl stop -m fast</c> then start: every open session is disconnected, as in a failover or a patch restart.</summary>
-    public async Task RestartAsync()
-    {
-        await Cluster.StopAsync();
-        Cluster = await LocalPostgresCluster.StartAsync(_directory, durable: false);
-    }
-
-    public Task DisposeAsync() => LocalPostgresCluster.DestroyAsync(_directory);
-}
-
 /// <summary>Matrix section 5: the database restarts between two runs; the next run works.</summary>
 public sealed class DatabaseRestartTests(DedicatedCluster server) : IClassFixture<DedicatedCluster>, IDisposable
 {

@@ -166,8 +166,17 @@ const packageAssemblies = {
 };
 const neverShipped = ["DataProcess.Local.dll", "dataprocess.dll", "Spectre.Console.dll", "System.CommandLine.dll"];
 
-test("each package ships exactly the assemblies its functions use (dotnet publish of its project)", () => {
+test("each package ships exactly the assemblies its functions use, and the RDS CA bundle when a function of it connects (dotnet publish of its project, zipped)", async () => {
     const { functions, projects } = packagedFunctions();
+    const config = await loadConfig();
+    // The CA bundle each connecting function is told to verify the database with: a file its zip must hold.
+    const bundles = new Map();
+    for (const l of lambdaPackages(config)) {
+        const match = /"DATAPROCESS_DB_SSL_ROOT_CERT":"([^"]+)"/.exec(l.environment);
+        if (match) bundles.set(path.basename(l.filename, ".zip"), match[1]);
+    }
+    assert.deepEqual([...bundles.keys()], ["database"], "only the database package's functions connect");
+    assert.equal(bundles.get("database"), "rds-ca-bundle.pem");
     assert.deepEqual(Object.keys(packageAssemblies).sort(), [...functions].sort(), "an assembly list per package");
     for (const fn of functions) {
         const out = path.join(temp, "publish", fn);
@@ -177,5 +186,10 @@ test("each package ships exactly the assemblies its functions use (dotnet publis
         if (fn !== "database") for (const dll of postgres) assert.ok(!shipped.includes(dll), `${fn}: ships ${dll}, but none of its functions reaches the database`);
         if (fn === "enrichment" || fn === "uploadurl") for (const dll of secrets) assert.ok(!shipped.includes(dll), `${fn}: ships ${dll}, but it reads no secret`);
         assert.deepEqual(shipped, [...packageAssemblies[fn]].sort(), `${fn}: the assemblies of ${projects[fn]}`);
+        const zip = path.join(temp, `${fn}.zip`);
+        await createDeterministicZip(out, zip);
+        const pems = centralDirectory(zip).map((e) => e.name).filter((n) => n.endsWith(".pem"));
+        assert.deepEqual(pems, bundles.has(fn) ? [bundles.get(fn)] : [], `${fn}: the CA bundle at the zip's root (the function's directory) exactly when a function of it connects`);
+        if (bundles.has(fn)) assert.match(readFileSync(path.join(out, bundles.get(fn)), "utf8"), /^-----BEGIN CERTIFICATE-----\n/, `${fn}: a PEM bundle`);
     }
 });
