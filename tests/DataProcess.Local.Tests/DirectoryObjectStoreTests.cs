@@ -125,5 +125,65 @@ public sealed class DirectoryObjectStoreTests : IDisposable
         head.Size.Should().Be(2);
     }
 
+    [Fact]
+    public async Task A_second_head_of_an_unchanged_file_serves_the_remembered_etag_without_reading_the_content()
+    {
+        var (store, obj, file) = await SourceAsync("{\"a\":1}", DateTime.UtcNow.AddHours(-1));
+        var first = await store.HeadAsync(obj);
+
+        // Same size, same modification time, other bytes: only a remembered etag can still answer the first one.
+        var modified = File.GetLastWriteTimeUtc(file);
+        await File.WriteAllTextAsync(file, "{\"a\":2}");
+        File.SetLastWriteTimeUtc(file, modified);
+        var second = await new DirectoryObjectStore(Path.Combine(_root, "store")).MapBucket("in", Path.GetDirectoryName(file)!).HeadAsync(obj);
+
+        first.ETag.Should().Be(Md5("{\"a\":1}"));
+        second.Should().Be(first, "another process on the same store finds the etag remembered");
+    }
+
+    [Theory]
+    [InlineData(-3600)] // an old file: its etag is remembered
+    [InlineData(0)] // modified just now: too fresh to remember
+    public async Task A_changed_file_of_the_same_size_gets_the_etag_of_its_new_content(int modifiedSecondsAgo)
+    {
+        var modified = DateTime.UtcNow.AddSeconds(modifiedSecondsAgo);
+        var (store, obj, file) = await SourceAsync("{\"a\":1}", modified);
+        (await store.HeadAsync(obj)).ETag.Should().Be(Md5("{\"a\":1}"));
+
+        await File.WriteAllTextAsync(file, "{\"a\":2}");
+        File.SetLastWriteTimeUtc(file, modifiedSecondsAgo == 0 ? modified : modified.AddTicks(1));
+        var head = await store.HeadAsync(obj);
+
+        // The twin: the remembered-etag path must answer what hashing the content answers.
+        await using var content = File.OpenRead(file);
+        head.ETag.Should().Be(await DirectoryObjectStore.ComputeETagAsync(content, CancellationToken.None)).And.Be(Md5("{\"a\":2}"));
+    }
+
+    [Fact]
+    public async Task A_stale_or_broken_etag_entry_is_ignored()
+    {
+        var (store, obj, file) = await SourceAsync("[1]", DateTime.UtcNow.AddHours(-1));
+        await store.HeadAsync(obj);
+        foreach (var entry in Directory.GetFiles(Path.Combine(_root, "store", LocalETagCache.DirectoryName)))
+        {
+            await File.WriteAllTextAsync(entry, "garbage");
+        }
+
+        (await store.HeadAsync(obj)).ETag.Should().Be(Md5("[1]"));
+        File.Delete(file);
+        await store.Invoking(s => s.HeadAsync(obj)).Should().ThrowAsync<ObjectNotFoundException>();
+    }
+
+    private async Task<(DirectoryObjectStore Store, ObjectRef Object, string File)> SourceAsync(string content, DateTime modifiedUtc)
+    {
+        var directory = Directory.CreateDirectory(Path.Combine(_root, "in")).FullName;
+        var file = Path.Combine(directory, "input.json");
+        await File.WriteAllTextAsync(file, content);
+        File.SetLastWriteTimeUtc(file, modifiedUtc);
+        return (new DirectoryObjectStore(Path.Combine(_root, "store")).MapBucket("in", directory), new ObjectRef("in", "input.json"), file);
+    }
+
+    private static string Md5(string content) => Convert.ToHexStringLower(MD5.HashData(Encoding.UTF8.GetBytes(content)));
+
     public void Dispose() => Directory.Delete(_root, recursive: true);
 }
