@@ -8,27 +8,17 @@ namespace DataProcess.Local;
 /// into place, so an object exists whole or not at all. The etag is the MD5 of the content, as S3's
 /// is for a single-part upload.
 /// </summary>
-/// <remarks>
-/// Computing an etag reads the whole file, before any stage reads it again. So an etag, once computed (by a head or
-/// while a write streamed through), is remembered with the file's size and modification time
-/// (<see cref="LocalETagCache"/>, under <c>&lt;root&gt;/.etags/</c>), and a later head of the same unchanged file
-/// reads no byte. A content change always changes the etag: a file whose size or modification time differs is hashed
-/// again, and an etag computed within <see cref="LocalETagCache.RacyWindow"/> of the file's modification time is not
-/// remembered at all (a write in the same clock tick would keep the time), the rule git uses for its index.
-/// </remarks>
 public sealed class DirectoryObjectStore : IObjectStore
 {
     private const int BufferSize = 1024 * 1024;
 
     private readonly string _root;
     private readonly Dictionary<string, string> _buckets = new(StringComparer.Ordinal);
-    private readonly LocalETagCache _etags;
 
     /// <param name="root">Buckets not mapped explicitly are directories under this one.</param>
     public DirectoryObjectStore(string root)
     {
         _root = Path.GetFullPath(root);
-        _etags = new LocalETagCache(Path.Combine(_root, LocalETagCache.DirectoryName));
     }
 
     /// <summary>Serves <paramref name="bucket"/> from <paramref name="directory"/> (for example, where the input file lies).</summary>
@@ -42,20 +32,9 @@ public sealed class DirectoryObjectStore : IObjectStore
     {
         var path = Locate(obj);
         await using var stream = OpenExisting(obj, path);
-        var stamp = LocalETagCache.Stamp.Of(path, stream.Length);
-        if (_etags.TryGet(path, stamp) is { } cached)
-        {
-            return new ObjectInfo(obj, stamp.Size, cached);
-        }
-
-        var etag = await ComputeETagAsync(stream, cancellationToken);
-        _etags.Remember(path, stamp, etag);
-        return new ObjectInfo(obj, stream.Length, etag);
+        var hash = await MD5.HashDataAsync(stream, cancellationToken);
+        return new ObjectInfo(obj, stream.Length, Convert.ToHexStringLower(hash));
     }
-
-    /// <summary>The etag the slow way, always: what a remembered etag must equal (the tests compare the two).</summary>
-    internal static async Task<string> ComputeETagAsync(Stream content, CancellationToken cancellationToken) =>
-        Convert.ToHexStringLower(await MD5.HashDataAsync(content, cancellationToken));
 
     public Task<Stream> OpenReadAsync(ObjectRef obj, CancellationToken cancellationToken = default) =>
         Task.FromResult<Stream>(OpenExisting(obj, Locate(obj)));
@@ -80,9 +59,7 @@ public sealed class DirectoryObjectStore : IObjectStore
             }
 
             File.Move(temporary, path, overwrite: true);
-            var etag = Convert.ToHexStringLower(hash);
-            _etags.Remember(path, LocalETagCache.Stamp.Of(path, size), etag);
-            return new ObjectInfo(obj, size, etag);
+            return new ObjectInfo(obj, size, Convert.ToHexStringLower(hash));
         }
         catch
         {
