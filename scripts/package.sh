@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds one deterministic Lambda package per function project: dist/<function>.zip.
 #   dotnet publish (Release, linux-arm64, framework-dependent for the managed dotnet10 runtime,
-#   ReadyToRun) into .local/publish/<function>, then tools/deterministic-zip.mjs (sorted entries,
+#   ReadyToRun; dynamic PGO off in the runtimeconfig, from Directory.Build.props) into
+#   .local/publish/<function>, then tools/deterministic-zip.mjs (sorted entries,
 #   1980-01-01 timestamps, fixed permissions, no extra fields): two runs give identical bytes, so
 #   Terraform's source_code_hash only changes when the code does. The git commit is kept out of
 #   the assemblies (no +<sha> informational version, no SourceLink) for the same reason, and
