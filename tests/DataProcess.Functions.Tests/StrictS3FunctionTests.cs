@@ -3,6 +3,7 @@ using Amazon.S3.Model;
 using DataProcess.Aws;
 using DataProcess.Core.Payloads;
 using DataProcess.Core.Ports;
+using DataProcess.Core.Profiles;
 using DataProcess.DatabaseFunctions;
 using DataProcess.Enrichment;
 using DataProcess.Postgres;
@@ -73,7 +74,8 @@ public sealed class StrictS3FunctionTests(PostgresFixture postgres) : IClassFixt
 
         var check = () => PayloadSerializer.InvokeAsync(function.HandleAsync, request, PayloadJsonContext.Default.StageRequest, PayloadJsonContext.Default.ReplayCheck);
 
-        (await check.Should().ThrowAsync<ObjectNotFoundException>()).Which.Message.Should().Be("object staging/profiles/gone.json does not exist");
+        (await check.Should().ThrowAsync<ProfileException>("S3 answered 404, which the store reports as a missing object, not 403")).Which.Message
+            .Should().StartWith("unknown dataset 'gone': there is no profile profiles/gone.json");
     }
 
     [Fact]

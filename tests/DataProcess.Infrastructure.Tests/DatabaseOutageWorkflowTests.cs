@@ -29,9 +29,9 @@ public sealed class DatabaseOutageWorkflowTests(DedicatedCluster server) : IClas
             await DatabaseRoles.ApplyAsync(admin, DatabaseRoles.DefaultConnectionLimit);
         }
 
-        var key = "incoming/2026/12/03/0a0a/customers.json";
+        var key = "incoming/customers/2026/12/03/0a0a/customers.json";
         Put("input", key, File.ReadAllBytes(Repository.File("samples/customers.json")));
-        Put("staging", "profiles/customers.json", File.ReadAllBytes(Repository.File("samples/customers.profile.json")));
+        Put("staging", "profiles/customers.json", File.ReadAllBytes(Repository.File("profiles/customers.json")));
         var store = new DirectoryObjectStore(_root);
         var head = await store.HeadAsync(new ObjectRef("input", key));
         var eventFile = Path.Combine(_root, "event.json");
