@@ -234,60 +234,11 @@ internal sealed class PostgresRunLoad : IRunLoad
 
         try
         {
+            var copySeconds = await EndCopyAsync(importer, cancellationToken).ConfigureAwait(false);
             var started = Stopwatch.GetTimestamp();
-            try
-            {
-                await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (RefusedRow(e) is { } row)
-            {
-                throw Refused(e, LoadedRecordIndex(row));
-            }
-
-            _importer = null;
-            await importer.DisposeAsync().ConfigureAwait(false);
-            var copySeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            started = Stopwatch.GetTimestamp();
-
-            // The source's earlier load is no longer its current one.
-            await ExecuteAsync(
-                """
-                UPDATE dataprocess.runs SET replaced_by = @run_id
-                WHERE dataset = @dataset AND source = @source AND status = 'succeeded' AND replaced_by IS NULL AND run_id <> @run_id
-                """,
-                cancellationToken).ConfigureAwait(false);
-
             var result = new LoadResult(_loaded, _rejects, _duplicates, _superseded);
-            await using (var command = new NpgsqlCommand(
-                """
-                INSERT INTO dataprocess.runs AS r
-                    (run_id, dataset, source, source_etag, status, records, rejected, duplicates, superseded, started_at, finished_at, error,
-                     profile_hash, key_fingerprint)
-                VALUES (@run_id, @dataset, @source, @etag, 'succeeded', @records, @rejected, @duplicates, @superseded, @started_at, clock_timestamp(), NULL,
-                        @profile_hash, @key_fingerprint)
-                ON CONFLICT (run_id) DO UPDATE SET
-                    dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
-                    status = 'succeeded', records = excluded.records, rejected = excluded.rejected,
-                    duplicates = excluded.duplicates, superseded = excluded.superseded, started_at = excluded.started_at,
-                    finished_at = excluded.finished_at, error = NULL,
-                    profile_hash = excluded.profile_hash, key_fingerprint = excluded.key_fingerprint
-                WHERE r.status <> 'succeeded'
-                """,
-                _connection,
-                _transaction))
-            {
-                PostgresRecordSink.AddRunParameters(command, _run);
-                command.Parameters.AddWithValue("records", NpgsqlDbType.Bigint, result.Records);
-                command.Parameters.AddWithValue("rejected", NpgsqlDbType.Bigint, result.Rejected);
-                command.Parameters.AddWithValue("duplicates", NpgsqlDbType.Bigint, result.Duplicates);
-                command.Parameters.AddWithValue("superseded", NpgsqlDbType.Bigint, result.Superseded);
-                if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
-                {
-                    throw new InvalidOperationException(
-                        $"Run {_run.RunId} already succeeded for another source or dataset; a run id must not be reused.");
-                }
-            }
-
+            await MarkEarlierLoadsReplacedAsync(cancellationToken).ConfigureAwait(false);
+            await RecordSucceededAsync(result, cancellationToken).ConfigureAwait(false);
             await InsertRejectsAsync(cancellationToken).ConfigureAwait(false);
             await CommitAsync(cancellationToken).ConfigureAwait(false);
             return result with { Timings = new LoadTimings(copySeconds, _replaceSeconds, Stopwatch.GetElapsedTime(started).TotalSeconds) };
@@ -296,6 +247,65 @@ internal sealed class PostgresRunLoad : IRunLoad
         {
             Fail();
             throw;
+        }
+    }
+
+    /// <summary>Ends the COPY of the records; a row PostgreSQL refused is reported by its record index. Returns the seconds it took.</summary>
+    private async Task<double> EndCopyAsync(NpgsqlBinaryImporter importer, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await importer.CompleteAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (RefusedRow(e) is { } row)
+        {
+            throw Refused(e, LoadedRecordIndex(row));
+        }
+
+        _importer = null;
+        await importer.DisposeAsync().ConfigureAwait(false);
+        return Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>The source's earlier load is no longer its current one.</summary>
+    private Task MarkEarlierLoadsReplacedAsync(CancellationToken cancellationToken) =>
+        ExecuteAsync(
+            """
+            UPDATE dataprocess.runs SET replaced_by = @run_id
+            WHERE dataset = @dataset AND source = @source AND status = 'succeeded' AND replaced_by IS NULL AND run_id <> @run_id
+            """,
+            cancellationToken);
+
+    /// <summary>The run's ledger row as succeeded; a run id that already succeeded for another source is refused.</summary>
+    private async Task RecordSucceededAsync(LoadResult result, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            """
+            INSERT INTO dataprocess.runs AS r
+                (run_id, dataset, source, source_etag, status, records, rejected, duplicates, superseded, started_at, finished_at, error,
+                 profile_hash, key_fingerprint)
+            VALUES (@run_id, @dataset, @source, @etag, 'succeeded', @records, @rejected, @duplicates, @superseded, @started_at, clock_timestamp(), NULL,
+                    @profile_hash, @key_fingerprint)
+            ON CONFLICT (run_id) DO UPDATE SET
+                dataset = excluded.dataset, source = excluded.source, source_etag = excluded.source_etag,
+                status = 'succeeded', records = excluded.records, rejected = excluded.rejected,
+                duplicates = excluded.duplicates, superseded = excluded.superseded, started_at = excluded.started_at,
+                finished_at = excluded.finished_at, error = NULL,
+                profile_hash = excluded.profile_hash, key_fingerprint = excluded.key_fingerprint
+            WHERE r.status <> 'succeeded'
+            """,
+            _connection,
+            _transaction);
+        PostgresRecordSink.AddRunParameters(command, _run);
+        command.Parameters.AddWithValue("records", NpgsqlDbType.Bigint, result.Records);
+        command.Parameters.AddWithValue("rejected", NpgsqlDbType.Bigint, result.Rejected);
+        command.Parameters.AddWithValue("duplicates", NpgsqlDbType.Bigint, result.Duplicates);
+        command.Parameters.AddWithValue("superseded", NpgsqlDbType.Bigint, result.Superseded);
+        if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new InvalidOperationException(
+                $"Run {_run.RunId} already succeeded for another source or dataset; a run id must not be reused.");
         }
     }
 
